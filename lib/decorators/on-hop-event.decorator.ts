@@ -1,0 +1,40 @@
+import { extendArrayMetadata } from '@nestjs/common/utils/extend-metadata.util.js';
+import { HOP_EVENT_HANDLER_METADATA } from '../constants.js';
+import type { HopEventPattern } from '../hop-event.types.js';
+import type { OnHopEventOptions } from '../interfaces/on-hop-event-options.interface.js';
+
+/** What one `@OnHopEvent(...)` records on a method. */
+export interface HopEventHandlerMetadata {
+  readonly events: readonly string[];
+  readonly options: OnHopEventOptions;
+}
+
+/**
+ * Runs the decorated method for every verified Hop event matching `events`: catalog names
+ * (checked at compile time), or wildcards (`*` for every event, `ignite.deployment.*`,
+ * `ignite.**`). The method receives the `HopEvent`; the delivery is answered 2xx only after
+ * it (and every other matching handler) has finished, 500 if it throws.
+ *
+ * @example
+ * @OnHopEvent('ignite.deployment.build.updated')
+ * async onBuild(event: HopEvent<'ignite.deployment.build.updated'>) {
+ *   if (event.data.state === 'failed') await this.alerts.buildFailed(event.data);
+ * }
+ */
+export function OnHopEvent(
+  events: HopEventPattern | readonly HopEventPattern[],
+  options: OnHopEventOptions = {},
+): MethodDecorator {
+  const metadata: HopEventHandlerMetadata = {
+    events: typeof events === 'string' ? [events] : [...events],
+    options,
+  };
+  return (_target, _key, descriptor) => {
+    extendArrayMetadata(
+      HOP_EVENT_HANDLER_METADATA,
+      [metadata],
+      descriptor.value as unknown as Function,
+    );
+    return descriptor;
+  };
+}

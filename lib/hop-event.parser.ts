@@ -1,0 +1,77 @@
+import type { HopEvent } from './hop-event.types.js';
+import { HopPayloadError } from './hop-webhook.errors.js';
+import {
+  assertSignatureMatches,
+  decodeHopSignature,
+  normalizeHopSecrets,
+  type HopRawBody,
+  type HopSecrets,
+} from './hop-signature.js';
+
+// Dot-separated lower-case segments, as every Hop event name is; anything else would be
+// ambiguous to route (a `*` in a name would act as a wildcard in EventEmitter2).
+const EVENT_NAME_FORMAT = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
+const OPTIONAL_STRING_FIELDS = ['webhook_id', 'project_id', 'occurred_at'] as const;
+
+/**
+ * Verifies a delivery's signature, parses its body and checks the envelope, like Hop's
+ * `constructEvent` but constant-time and with a typed error that says which step failed:
+ * {@link HopSignatureError} (`signature_missing`, `signature_malformed`, `signature_mismatch`)
+ * or {@link HopPayloadError} (`body_not_json`, `envelope_invalid`).
+ *
+ * @param rawBody the body exactly as received (re-serialised JSON has other bytes)
+ * @param signature the `X-Hop-Hooks-Signature` header value
+ * @param secretOrSecrets the webhook secret, or several during a rotation
+ */
+export function constructHopEvent(
+  rawBody: HopRawBody,
+  signature: string | null | undefined,
+  secretOrSecrets: HopSecrets,
+): HopEvent<string> {
+  const secrets = normalizeHopSecrets(secretOrSecrets, 'secretOrSecrets');
+  assertSignatureMatches(rawBody, decodeHopSignature(signature), secrets);
+  return parseHopEvent(rawBody);
+}
+
+/**
+ * Parses a body whose signature has already been verified and checks the envelope.
+ * @internal
+ */
+export function parseHopEvent(rawBody: HopRawBody): HopEvent<string> {
+  const text = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // JSON.parse's own message quotes the body, which must not reach a log or a response.
+    throw new HopPayloadError('body_not_json', 'Hop event body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HopPayloadError('envelope_invalid', 'Hop event body must be a JSON object');
+  }
+  const envelope = body as Record<string, unknown>;
+  const missing = (['id', 'event', 'data'] as const).filter(
+    (field) => envelope[field] === undefined || envelope[field] === '',
+  );
+  if (missing.length > 0) {
+    throw new HopPayloadError(
+      'envelope_invalid',
+      `Hop event envelope lacks ${missing.map((field) => `\`${field}\``).join(', ')}`,
+    );
+  }
+  if (typeof envelope.id !== 'string') {
+    throw new HopPayloadError('envelope_invalid', 'Hop event `id` must be a string');
+  }
+  if (typeof envelope.event !== 'string' || !EVENT_NAME_FORMAT.test(envelope.event)) {
+    throw new HopPayloadError(
+      'envelope_invalid',
+      'Hop event `event` must be a dot-separated name such as ignite.deployment.build.updated',
+    );
+  }
+  for (const field of OPTIONAL_STRING_FIELDS) {
+    if (envelope[field] !== undefined && typeof envelope[field] !== 'string') {
+      throw new HopPayloadError('envelope_invalid', `Hop event \`${field}\` must be a string`);
+    }
+  }
+  return envelope as unknown as HopEvent<string>;
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { ApplicationConfig, DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { HOP_WEBHOOKS_CONFIG, HOP_WEBHOOKS_ROUTE } from './constants.js';
+import type { HopEventHandlerMetadata } from './decorators/on-hop-event.decorator.js';
+import { compileHopEventPattern, type HopEventMatcher } from './hop-event-pattern.js';
+import { HOP_EVENTS, isHopEventName } from './hop-events.catalog.js';
+import { HopEventsDispatcher, type HopEventHandlerBinding } from './hop-events.dispatcher.js';
+import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
+import { HopConfigurationError } from './hop-webhook.errors.js';
+import type { ResolvedHopWebhooksConfig, ResolvedHopWebhooksRoute } from './hop-webhooks.config.js';
+
+/**
+ * Finds every `@OnHopEvent` method of the app's providers and controllers at bootstrap and
+ * hands them to the dispatcher, saying what it wired and warning about names that cannot fire.
+ */
+@Injectable()
+export class HopEventsExplorer implements OnApplicationBootstrap {
+  private readonly logger = new Logger('HopWebhooks');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: HopEventsMetadataAccessor,
+    private readonly dispatcher: HopEventsDispatcher,
+    @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+    @Inject(HOP_WEBHOOKS_ROUTE) private readonly route: ResolvedHopWebhooksRoute,
+    @Optional() private readonly applicationConfig?: ApplicationConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const bindings = this.explore();
+    this.dispatcher.attach(bindings);
+    if (this.config.logging === false) return;
+    for (const binding of bindings) {
+      const names = binding.matchers.map((matcher) =>
+        matcher.kind === 'exact' ? matcher.name : matcher.pattern,
+      );
+      this.logger.log(`${binding.label} ← ${names.join(', ')}`);
+    }
+    this.logger.log(
+      `Receiving Hop webhooks at POST ${this.publicPath()}; ${bindings.length} handler(s) wired`,
+    );
+  }
+
+  /** Every decorated method, bound to its instance. */
+  explore(): HopEventHandlerBinding[] {
+    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    const bindings: HopEventHandlerBinding[] = [];
+    for (const wrapper of wrappers) {
+      const instance: unknown = wrapper.instance;
+      if (wrapper.isAlias || typeof instance !== 'object' || instance === null) continue;
+      const prototype: object | null = Object.getPrototypeOf(instance);
+      if (!prototype) continue;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        const metadata = this.accessor.getHandlerMetadata(
+          prototype[method as keyof typeof prototype],
+        );
+        if (metadata) bindings.push(this.bind(wrapper, instance, method, metadata));
+      }
+    }
+    return bindings;
+  }
+
+  private bind(
+    wrapper: InstanceWrapper,
+    instance: object,
+    method: string,
+    metadata: readonly HopEventHandlerMetadata[],
+  ): HopEventHandlerBinding {
+    const label = `${instance.constructor.name}.${method}`;
+    if (!wrapper.isDependencyTreeStatic()) {
+      throw new HopConfigurationError(
+        `@OnHopEvent on ${label}: ${instance.constructor.name} is request-scoped (or depends on a request-scoped provider), which Hop event handlers do not support. Keep the handler in a singleton provider and resolve request-scoped work from there.`,
+      );
+    }
+    const matchers = metadata.flatMap(({ events }) =>
+      events.map((pattern) => {
+        try {
+          return compileHopEventPattern(pattern);
+        } catch (error) {
+          throw new HopConfigurationError(`@OnHopEvent on ${label}: ${(error as Error).message}`);
+        }
+      }),
+    );
+    if (matchers.length === 0) {
+      throw new HopConfigurationError(`@OnHopEvent on ${label} names no event`);
+    }
+    matchers.forEach((matcher) => this.warnIfUnreachable(label, matcher));
+    const handler = (instance as Record<string, (event: unknown) => unknown>)[method];
+    return {
+      label,
+      matchers,
+      options: Object.assign({}, ...metadata.map(({ options }) => options)),
+      invoke: (event) => handler.call(instance, event),
+    };
+  }
+
+  private warnIfUnreachable(label: string, matcher: HopEventMatcher): void {
+    if (this.config.logging === false) return;
+    if (matcher.kind === 'exact' && !isHopEventName(matcher.name)) {
+      this.logger.warn(
+        `@OnHopEvent('${matcher.name}') on ${label}: not a known Hop event, so it will likely never fire (check the spelling against HOP_EVENTS)`,
+      );
+    }
+    if (matcher.kind === 'wildcard' && !HOP_EVENTS.some((event) => matcher.test(event.id))) {
+      this.logger.warn(
+        `@OnHopEvent('${matcher.pattern}') on ${label}: matches no known Hop event ('*' is one segment, '**' several)`,
+      );
+    }
+  }
+
+  private publicPath(): string {
+    const prefix = this.applicationConfig?.getGlobalPrefix() ?? '';
+    return `/${[prefix, this.route.path]
+      .map((part) => part.replace(/^\/+|\/+$/g, ''))
+      .filter(Boolean)
+      .join('/')}`;
+  }
+}

@@ -1,0 +1,63 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  UnauthorizedException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
+import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
+import { isParsedContentType, readRawBody, type HopWebhookRequest } from './hop-raw-body.js';
+import {
+  assertSignatureMatches,
+  decodeHopSignature,
+  HOP_SIGNATURE_HEADER,
+} from './hop-signature.js';
+import { HopSignatureError } from './hop-webhook.errors.js';
+
+const RAW_BODY_MISSING =
+  'Raw body is not available, so the Hop signature cannot be verified: create the app with ' +
+  '`NestFactory.create(AppModule, { rawBody: true })` (and keep its body parser enabled)';
+
+/**
+ * Lets a request through only if its `X-Hop-Hooks-Signature` is the HMAC-SHA256 of the exact
+ * raw body under a configured secret. Nothing is parsed before that: a missing or wrong
+ * signature is answered 401. Usable on an app's own routes as `@UseGuards(HopSignatureGuard)`.
+ */
+@Injectable()
+export class HopSignatureGuard implements CanActivate {
+  private readonly logger = new Logger('HopWebhooks');
+  private rawBodyMissingLogged = false;
+
+  constructor(@Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<HopWebhookRequest>();
+    try {
+      const signature = decodeHopSignature(request.headers[HOP_SIGNATURE_HEADER]);
+      assertSignatureMatches(this.requireRawBody(request), signature, this.config.secrets);
+    } catch (error) {
+      if (error instanceof HopSignatureError) throw new UnauthorizedException(error.message);
+      throw error;
+    }
+    return true;
+  }
+
+  private requireRawBody(request: HopWebhookRequest): Buffer {
+    const rawBody = readRawBody(request);
+    if (rawBody) return rawBody;
+    if (!isParsedContentType(request.headers)) {
+      throw new UnsupportedMediaTypeException(
+        `Hop webhooks are sent as application/json, not ${request.headers['content-type'] ?? 'without a Content-Type'}`,
+      );
+    }
+    if (!this.rawBodyMissingLogged) {
+      this.rawBodyMissingLogged = true;
+      this.logger.error(RAW_BODY_MISSING);
+    }
+    throw new InternalServerErrorException(RAW_BODY_MISSING);
+  }
+}

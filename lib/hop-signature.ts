@@ -1,0 +1,131 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { HopConfigurationError, HopSignatureError } from './hop-webhook.errors.js';
+
+/** The header Hop signs each delivery with (lower case, as Node exposes headers). */
+export const HOP_SIGNATURE_HEADER = 'x-hop-hooks-signature';
+
+/** A request body exactly as received: bytes, or the same bytes already decoded as UTF-8. */
+export type HopRawBody = Buffer | Uint8Array | string;
+
+/** One webhook secret (`whsec_…`), or several during a rotation: any of them is accepted. */
+export type HopSecrets = string | readonly string[];
+
+const SIGNATURE_FORMAT = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Signs `rawBody` the way Hop does: HMAC-SHA256 keyed with the whole secret string
+ * (`whsec_` prefix included), as upper-case hex. Use it to build deliveries in tests.
+ *
+ * @example
+ * const body = JSON.stringify(event);
+ * await fetch(url, { method: 'POST', body, headers: {
+ *   'content-type': 'application/json',
+ *   'x-hop-hooks-signature': signHopPayload(body, secret),
+ * } });
+ */
+export function signHopPayload(rawBody: HopRawBody, secret: string): string {
+  const [key] = normalizeHopSecrets(secret, 'secret');
+  return hmac(rawBody, key).toString('hex').toUpperCase();
+}
+
+/**
+ * Whether `signature` (hex, either case) is Hop's signature of `rawBody` under one of the
+ * secrets. The comparison is constant-time; anything but 64 hex characters is refused
+ * without computing a digest.
+ */
+export function verifyHopSignature(
+  rawBody: HopRawBody,
+  signature: string | null | undefined,
+  secretOrSecrets: HopSecrets,
+): boolean {
+  const secrets = normalizeHopSecrets(secretOrSecrets, 'secretOrSecrets');
+  if (typeof signature !== 'string' || !SIGNATURE_FORMAT.test(signature)) return false;
+  return signatureMatches(rawBody, Buffer.from(signature, 'hex'), secrets);
+}
+
+/**
+ * Reads a signature header value into its 32 bytes, or says why it cannot be one.
+ * @internal
+ */
+export function decodeHopSignature(header: unknown): Buffer {
+  if (header === undefined || header === null || header === '') {
+    throw new HopSignatureError('signature_missing', 'X-Hop-Hooks-Signature header is missing');
+  }
+  if (typeof header !== 'string' || !SIGNATURE_FORMAT.test(header)) {
+    throw new HopSignatureError(
+      'signature_malformed',
+      'X-Hop-Hooks-Signature must be one value of 64 hexadecimal characters',
+    );
+  }
+  return Buffer.from(header, 'hex');
+}
+
+/**
+ * Throws unless `expected` is the signature of `rawBody` under one of `secrets`.
+ * @internal
+ */
+export function assertSignatureMatches(
+  rawBody: HopRawBody,
+  expected: Buffer,
+  secrets: readonly string[],
+): void {
+  if (!signatureMatches(rawBody, expected, secrets)) {
+    throw new HopSignatureError(
+      'signature_mismatch',
+      'X-Hop-Hooks-Signature does not match the request body for any configured secret',
+    );
+  }
+}
+
+/**
+ * Checks one or several secrets and returns them as a list; names `option` in the error.
+ * @internal
+ */
+export function normalizeHopSecrets(value: unknown, option: string): readonly string[] {
+  const secrets: unknown[] = Array.isArray(value) ? value : [value];
+  if (secrets.length === 0) {
+    throw new HopConfigurationError(
+      `\`${option}\` is an empty array: give at least one webhook secret (whsec_…)`,
+    );
+  }
+  secrets.forEach((secret, index) => {
+    const name = Array.isArray(value) ? `${option}[${index}]` : option;
+    if (secret === undefined || secret === null || secret === '') {
+      throw new HopConfigurationError(
+        `\`${name}\` is missing: pass the webhook secret (whsec_…) Hop showed when the webhook was created or its secret regenerated`,
+      );
+    }
+    if (typeof secret !== 'string') {
+      throw new HopConfigurationError(`\`${name}\` must be a string, got ${typeof secret}`);
+    }
+    if (secret.trim() !== secret) {
+      // A trailing newline from an env file would silently make every delivery fail with 401.
+      throw new HopConfigurationError(
+        `\`${name}\` has leading or trailing whitespace: trim it, Hop signs with the exact secret`,
+      );
+    }
+    if (secret.includes('*')) {
+      throw new HopConfigurationError(
+        `\`${name}\` is masked with '*' (as Hop lists webhooks): use the full secret shown at creation or after regenerating it`,
+      );
+    }
+  });
+  return secrets as string[];
+}
+
+function signatureMatches(
+  rawBody: HopRawBody,
+  expected: Buffer,
+  secrets: readonly string[],
+): boolean {
+  let matched = false;
+  // Every secret is tried so the time taken does not tell which one matched.
+  for (const secret of secrets) {
+    if (timingSafeEqual(hmac(rawBody, secret), expected)) matched = true;
+  }
+  return matched;
+}
+
+function hmac(rawBody: HopRawBody, secret: string): Buffer {
+  return createHmac('sha256', secret).update(rawBody).digest();
+}

@@ -1,0 +1,39 @@
+/** Why a delivery was refused by {@link constructHopEvent} or the signature guard. */
+export type HopWebhookErrorCode =
+  | 'signature_missing'
+  | 'signature_malformed'
+  | 'signature_mismatch'
+  | 'body_not_json'
+  | 'envelope_invalid';
+
+/**
+ * A delivery that must not reach a handler. `code` says which check failed; the message
+ * never contains the secret or the body, so it is safe to log and to answer with.
+ */
+export class HopWebhookError extends Error {
+  constructor(
+    readonly code: HopWebhookErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The `X-Hop-Hooks-Signature` header is missing, malformed, or signed with another secret. */
+export class HopSignatureError extends HopWebhookError {
+  declare readonly code: 'signature_missing' | 'signature_malformed' | 'signature_mismatch';
+}
+
+/** The signature is valid but the body is not a Hop event envelope. */
+export class HopPayloadError extends HopWebhookError {
+  declare readonly code: 'body_not_json' | 'envelope_invalid';
+}
+
+/** The module or a handler is set up in a way that cannot work; thrown at startup. */
+export class HopConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HopConfigurationError';
+  }
+}

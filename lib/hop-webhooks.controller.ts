@@ -1,0 +1,54 @@
+import {
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Req,
+  Type,
+  UseGuards,
+  BadRequestException,
+} from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { parseHopEvent } from './hop-event.parser.js';
+import { HopEventsDispatcher } from './hop-events.dispatcher.js';
+import { readRawBody, type HopWebhookRequest } from './hop-raw-body.js';
+import { HopSignatureGuard } from './hop-signature.guard.js';
+import { HopPayloadError } from './hop-webhook.errors.js';
+import type { ResolvedHopWebhooksRoute } from './hop-webhooks.config.js';
+
+/**
+ * Receives Hop's `POST`: the guard has verified the signature, this parses the envelope and
+ * answers once every handler has finished (204), or 400 / 500.
+ */
+@Controller()
+export class HopWebhooksController {
+  constructor(private readonly dispatcher: HopEventsDispatcher) {}
+
+  @Post()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(HopSignatureGuard)
+  async receive(@Req() request: HopWebhookRequest): Promise<void> {
+    let event;
+    try {
+      event = parseHopEvent(readRawBody(request) as Buffer);
+    } catch (error) {
+      if (error instanceof HopPayloadError) throw new BadRequestException(error.message);
+      throw error;
+    }
+    await this.dispatcher.dispatch(event);
+  }
+}
+
+/**
+ * A controller class of its own for one module registration, mounted at its path and
+ * decorated before Nest scans it, so that two apps in one process never share a route.
+ */
+export function createHopWebhooksController(
+  route: ResolvedHopWebhooksRoute,
+): Type<HopWebhooksController> {
+  const Base = HopWebhooksController;
+  const controller = class HopWebhooksController extends Base {};
+  Reflect.defineMetadata(PATH_METADATA, route.path, controller);
+  for (const decorate of route.decorators) decorate(controller);
+  return controller;
+}

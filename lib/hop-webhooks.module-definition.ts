@@ -1,0 +1,48 @@
+import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { HOP_WEBHOOKS_CONFIG, HOP_WEBHOOKS_ROUTE } from './constants.js';
+import { HopEventsDispatcher } from './hop-events.dispatcher.js';
+import { HopEventsExplorer } from './hop-events.explorer.js';
+import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
+import { HopSignatureGuard } from './hop-signature.guard.js';
+import { createHopWebhooksController } from './hop-webhooks.controller.js';
+import { resolveHopWebhooksConfig, resolveHopWebhooksRoute } from './hop-webhooks.config.js';
+import type {
+  HopWebhooksModuleExtras,
+  HopWebhooksModuleOptions,
+} from './interfaces/hop-webhooks-options.interface.js';
+
+export const {
+  ConfigurableModuleClass: HopWebhooksConfigurableModule,
+  MODULE_OPTIONS_TOKEN: HOP_WEBHOOKS_MODULE_OPTIONS,
+  OPTIONS_TYPE: HOP_WEBHOOKS_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: HOP_WEBHOOKS_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<HopWebhooksModuleOptions>({ moduleName: 'HopWebhooks' })
+  .setClassMethodName('forRoot')
+  .setExtras<HopWebhooksModuleExtras>({ isGlobal: false }, withReceiver)
+  .build();
+
+/** Adds the receiving path (controller, guard, discovery, dispatch) to a module definition. */
+function withReceiver(definition: DynamicModule, extras: HopWebhooksModuleExtras): DynamicModule {
+  const route = resolveHopWebhooksRoute(extras);
+  return {
+    ...definition,
+    global: extras.isGlobal ?? false,
+    imports: [...(definition.imports ?? []), DiscoveryModule],
+    controllers: [createHopWebhooksController(route)],
+    providers: [
+      ...(definition.providers ?? []),
+      {
+        provide: HOP_WEBHOOKS_CONFIG,
+        useFactory: resolveHopWebhooksConfig,
+        inject: [HOP_WEBHOOKS_MODULE_OPTIONS],
+      },
+      { provide: HOP_WEBHOOKS_ROUTE, useValue: route },
+      HopSignatureGuard,
+      HopEventsMetadataAccessor,
+      HopEventsDispatcher,
+      HopEventsExplorer,
+    ],
+    exports: [HOP_WEBHOOKS_CONFIG, HopSignatureGuard],
+  };
+}

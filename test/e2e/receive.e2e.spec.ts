@@ -1,0 +1,355 @@
+import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HopWebhooksModule, signHopPayload, type HopEvent } from '../../lib/index.js';
+import { buildHopEvent, postHopEvent, signHopDelivery } from '../../lib/testing/index.js';
+import { CallRecorder, FailingHandlers, RoutingHandlers } from '../src/recording-handlers.js';
+import { ADAPTERS, startTestApp, type TestApp } from '../src/test-app.js';
+
+const SECRET = 'whsec_e2e-primary-secret-0123456789';
+const OLD_SECRET = 'whsec_e2e-rotating-out-secret-9876543210';
+
+function post(url: string, body: string, headers: Record<string, string>): Promise<Response> {
+  return fetch(url, { method: 'POST', body, headers });
+}
+
+/** The `message` of Nest's JSON error answer. */
+async function messageOf(response: Response): Promise<string> {
+  const body = (await response.json()) as { message?: unknown };
+  return String(body.message);
+}
+
+describe.each(ADAPTERS)('receiving Hop webhooks on %s', (adapter) => {
+  describe('with the routing and failing handlers', () => {
+    let server: TestApp;
+    let recorder: CallRecorder;
+
+    beforeAll(async () => {
+      server = await startTestApp(adapter, {
+        imports: [HopWebhooksModule.forRoot({ secret: [SECRET, OLD_SECRET] })],
+        providers: [CallRecorder, RoutingHandlers, FailingHandlers],
+      });
+      recorder = server.app.get(CallRecorder);
+    });
+    afterAll(() => server.close());
+
+    it.each([
+      ['ignite.deployment.build.updated', ['*', 'exact', 'ignite.**']],
+      ['ignite.deployment.created', ['*', 'ignite.**', 'ignite.deployment.*']],
+      ['project.member.created', ['*', 'array']],
+      ['project.member.deleted', ['*', 'array']],
+      ['project.updated', ['*']],
+      ['some.future.event', ['*']],
+    ])('delivers %s to exactly the matching handlers', async (name, expected) => {
+      const event = buildHopEvent(name);
+      const response = await postHopEvent(server.url(), event, SECRET);
+      expect(response.status).toBe(204);
+      expect(recorder.handlersFor(event.id)).toEqual(expected);
+    });
+
+    it('hands each handler the event exactly as Hop sent it', async () => {
+      const event = buildHopEvent('ignite.deployment.build.updated');
+      await postHopEvent(server.url(), event, SECRET);
+      const call = recorder.calls.find((c) => c.event.id === event.id && c.handler === 'exact');
+      expect(call?.event).toEqual(event);
+    });
+
+    it('accepts every configured secret (rotation) and either hex case', async () => {
+      const event = buildHopEvent('project.updated');
+      const { body } = signHopDelivery(event, OLD_SECRET);
+      const lower = signHopPayload(body, OLD_SECRET).toLowerCase();
+      const response = await post(server.url(), body, {
+        'content-type': 'application/json',
+        'x-hop-hooks-signature': lower,
+      });
+      expect(response.status).toBe(204);
+    });
+
+    it.each([
+      ['missing', undefined, 'X-Hop-Hooks-Signature header is missing'],
+      ['empty', '', 'X-Hop-Hooks-Signature header is missing'],
+      ['63 hex characters', 'A'.repeat(63), 'must be one value of 64 hexadecimal characters'],
+      ['65 hex characters', 'A'.repeat(65), 'must be one value of 64 hexadecimal characters'],
+      ['not hex', 'Z'.repeat(64), 'must be one value of 64 hexadecimal characters'],
+      ['of another secret', 'other', 'does not match the request body'],
+      ['of another body', 'body', 'does not match the request body'],
+    ])(
+      'answers 401 to a signature that is %s, and runs no handler',
+      async (_case, kind, message) => {
+        const event = buildHopEvent('ignite.deployment.build.updated');
+        const body = JSON.stringify(event);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (kind === 'other')
+          headers['x-hop-hooks-signature'] = signHopPayload(body, 'whsec_other');
+        else if (kind === 'body')
+          headers['x-hop-hooks-signature'] = signHopPayload(`${body} `, SECRET);
+        else if (kind !== undefined) headers['x-hop-hooks-signature'] = kind;
+        const response = await post(server.url(), body, headers);
+        expect(response.status).toBe(401);
+        expect(await messageOf(response)).toContain(message);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(recorder.handlersFor(event.id)).toEqual([]);
+      },
+    );
+
+    it('answers 401 when the signature header is sent twice', async () => {
+      const { body, headers } = signHopDelivery(buildHopEvent('project.updated'), SECRET);
+      const twice = new Headers({ 'content-type': 'application/json' });
+      twice.append('x-hop-hooks-signature', headers['x-hop-hooks-signature']);
+      twice.append('x-hop-hooks-signature', headers['x-hop-hooks-signature']);
+      const response = await fetch(server.url(), { method: 'POST', body, headers: twice });
+      expect(response.status).toBe(401);
+    });
+
+    it.each([
+      ['an array', '[1,2,3]', 'must be a JSON object'],
+      ['without id', JSON.stringify({ event: 'project.updated', data: {} }), 'lacks `id`'],
+      ['without event', JSON.stringify({ id: 'event_1', data: {} }), 'lacks `event`'],
+      ['without data', JSON.stringify({ id: 'event_1', event: 'project.updated' }), 'lacks `data`'],
+      [
+        'with a wildcard as event name',
+        JSON.stringify({ id: 'event_1', event: 'project.*', data: {} }),
+        'dot-separated name',
+      ],
+    ])('answers 400 to a verified body that is %s', async (_case, body, message) => {
+      const response = await post(server.url(), body, {
+        'content-type': 'application/json',
+        'x-hop-hooks-signature': signHopPayload(body, SECRET),
+      });
+      expect(response.status).toBe(400);
+      expect(await messageOf(response)).toContain(message);
+    });
+
+    it('answers 400 to a verified body that is not JSON', async () => {
+      // A form body is kept raw by Nest, so it reaches the module's own parser.
+      const body = 'id=event_1&event=project.updated';
+      const response = await post(server.url(), body, {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-hop-hooks-signature': signHopPayload(body, SECRET),
+      });
+      expect(response.status).toBe(400);
+      expect(await messageOf(response)).toBe('Hop event body is not valid JSON');
+    });
+
+    it('answers 400 to malformed JSON, before any handler', async () => {
+      const body = '{"id": "event_broken",';
+      const response = await post(server.url(), body, {
+        'content-type': 'application/json',
+        'x-hop-hooks-signature': signHopPayload(body, SECRET),
+      });
+      expect(response.status).toBe(400);
+      expect(recorder.calls.some((call) => call.event.id === 'event_broken')).toBe(false);
+    });
+
+    it('answers 415 to a body that is not sent as JSON', async () => {
+      const body = JSON.stringify(buildHopEvent('project.updated'));
+      const response = await post(server.url(), body, {
+        'content-type': 'text/plain',
+        'x-hop-hooks-signature': signHopPayload(body, SECRET),
+      });
+      expect(response.status).toBe(415);
+      expect(await messageOf(response)).toContain('application/json');
+    });
+
+    it('answers 500 when a handler throws, after every other handler has finished', async () => {
+      const event = buildHopEvent('project.secrets.deleted');
+      const response = await postHopEvent(server.url(), event, SECRET);
+      expect(response.status).toBe(500);
+      expect(await messageOf(response)).toContain('1 of 3 handlers failed');
+      // The slow handler and the catch-all were awaited before the answer was sent.
+      expect(recorder.handlersFor(event.id)).toEqual(['*', 'slowButFine']);
+      const failure = server.logger.lines('error').find((line) => line.includes(event.id));
+      expect(failure).toContain('FailingHandlers.explode');
+      expect(failure).toContain('project.secrets.deleted');
+      expect(failure).toContain('handler exploded on purpose');
+    });
+
+    it('acknowledges a delivery whose only failing handler suppresses errors, and logs it', async () => {
+      const event = buildHopEvent('project.tokens.deleted');
+      const response = await postHopEvent(server.url(), event, SECRET);
+      expect(response.status).toBe(204);
+      const failure = server.logger.lines('error').find((line) => line.includes(event.id));
+      expect(failure).toContain('FailingHandlers.rejectsQuietly');
+    });
+
+    it('never writes the secret or a raw body into a log or a response', async () => {
+      const marker = 'raw-body-marker-7f3a';
+      const event = buildHopEvent('project.secrets.deleted', { data: { id: marker } as never });
+      const answers = [
+        await postHopEvent(server.url(), event, SECRET),
+        await postHopEvent(server.url(), event, 'whsec_wrong'),
+        await post(server.url(), `{"${marker}":`, {
+          'content-type': 'application/json',
+          'x-hop-hooks-signature': signHopPayload(`{"${marker}":`, SECRET),
+        }),
+      ];
+      const texts = await Promise.all(answers.map((answer) => answer.text()));
+      const everything = `${texts.join('\n')}\n${server.logger.text()}`;
+      expect(texts[0]).toContain('handlers failed');
+      for (const secret of [SECRET, OLD_SECRET]) expect(everything).not.toContain(secret);
+      expect(everything).not.toContain(marker);
+    });
+
+    it('logs the wired handlers at startup', () => {
+      const lines = server.logger.lines('log');
+      expect(lines).toContain('RoutingHandlers.exact ← ignite.deployment.build.updated');
+      expect(lines).toContain('RoutingHandlers.everything ← *');
+      expect(lines).toContain('Receiving Hop webhooks at POST /hop/webhook; 8 handler(s) wired');
+    });
+  });
+
+  describe('app set-up', () => {
+    let server: TestApp | undefined;
+    afterEach(async () => {
+      await server?.close();
+      server = undefined;
+    });
+
+    it('answers 500 naming the fix when the app was created without rawBody, logging it once', async () => {
+      server = await startTestApp(
+        adapter,
+        {
+          imports: [HopWebhooksModule.forRoot(SECRET)],
+          providers: [CallRecorder, RoutingHandlers],
+        },
+        { rawBody: false },
+      );
+      const event = buildHopEvent('project.updated');
+      const first = await postHopEvent(server.url(), event, SECRET);
+      const second = await postHopEvent(server.url(), event, SECRET);
+      expect(first.status).toBe(500);
+      expect(second.status).toBe(500);
+      expect(await messageOf(first)).toContain('NestFactory.create(AppModule, { rawBody: true })');
+      const logged = server.logger.lines('error').filter((line) => line.includes('rawBody: true'));
+      expect(logged).toHaveLength(1);
+      expect(server.app.get(CallRecorder).calls).toEqual([]);
+    });
+
+    it('is configured with forRootAsync from ConfigService', async () => {
+      server = await startTestApp(adapter, {
+        imports: [
+          ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ HOP_SECRET: SECRET })] }),
+          HopWebhooksModule.forRootAsync({
+            imports: [ConfigModule],
+            inject: [ConfigService],
+            useFactory: (config: ConfigService) => ({
+              secret: config.getOrThrow<string>('HOP_SECRET'),
+            }),
+            path: 'async/hooks',
+          }),
+        ],
+        providers: [CallRecorder, RoutingHandlers],
+      });
+      const event = buildHopEvent('ignite.deployment.build.updated');
+      expect((await postHopEvent(server.url('/async/hooks'), event, SECRET)).status).toBe(204);
+      expect((await postHopEvent(server.url('/async/hooks'), event, 'whsec_x')).status).toBe(401);
+      expect(server.app.get(CallRecorder).handlersFor(event.id)).toEqual([
+        '*',
+        'exact',
+        'ignite.**',
+      ]);
+    });
+
+    it('mounts at a custom path under the global prefix', async () => {
+      server = await startTestApp(
+        adapter,
+        {
+          imports: [HopWebhooksModule.forRoot({ secret: SECRET, path: '/integrations/hop/' })],
+          providers: [CallRecorder, RoutingHandlers],
+        },
+        { globalPrefix: 'api' },
+      );
+      const event = buildHopEvent('project.updated');
+      expect((await postHopEvent(server.url('/api/integrations/hop'), event, SECRET)).status).toBe(
+        204,
+      );
+      expect((await postHopEvent(server.url('/hop/webhook'), event, SECRET)).status).toBe(404);
+      expect((await postHopEvent(server.url('/api/hop/webhook'), event, SECRET)).status).toBe(404);
+      expect(server.logger.lines('log')).toContain(
+        'Receiving Hop webhooks at POST /api/integrations/hop; 5 handler(s) wired',
+      );
+    });
+
+    it('applies `decorators` so that a global auth guard lets Hop through', async () => {
+      const IS_PUBLIC = 'isPublic';
+      @Injectable()
+      class DenyUnlessPublic implements CanActivate {
+        constructor(private readonly reflector: Reflector) {}
+        canActivate(context: ExecutionContext): boolean {
+          return this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+            context.getHandler(),
+            context.getClass(),
+          ]);
+        }
+      }
+      const guarded = (decorators: ClassDecorator[]) => ({
+        imports: [HopWebhooksModule.forRoot({ secret: SECRET, decorators })],
+        providers: [{ provide: APP_GUARD, useClass: DenyUnlessPublic }],
+      });
+      const event = buildHopEvent('project.updated');
+      server = await startTestApp(adapter, guarded([]));
+      expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(403);
+      await server.close();
+      server = await startTestApp(adapter, guarded([SetMetadata(IS_PUBLIC, true)]));
+      expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+    });
+
+    it('acknowledges an event when the app has no handler at all', async () => {
+      server = await startTestApp(adapter, { imports: [HopWebhooksModule.forRoot(SECRET)] });
+      const response = await postHopEvent(server.url(), buildHopEvent('project.updated'), SECRET);
+      expect(response.status).toBe(204);
+    });
+  });
+
+  describe.each([
+    ['without', []],
+    ['with', [EventEmitterModule.forRoot()]],
+    ['with a wildcard', [EventEmitterModule.forRoot({ wildcard: true })]],
+  ])('%s the app’s own EventEmitterModule', (_case, emitterImports) => {
+    let server: TestApp;
+    let recorder: CallRecorder;
+
+    @Injectable()
+    class PlainListener {
+      constructor(private readonly calls: CallRecorder) {}
+      @OnEvent('hop.ignite.deployment.build.updated')
+      onBuild(event: HopEvent<'ignite.deployment.build.updated'>): void {
+        this.calls.record('@OnEvent', event);
+      }
+    }
+
+    beforeAll(async () => {
+      server = await startTestApp(adapter, {
+        imports: [...emitterImports, HopWebhooksModule.forRoot(SECRET)],
+        providers: [CallRecorder, RoutingHandlers, PlainListener],
+      });
+      recorder = server.app.get(CallRecorder);
+    });
+    afterAll(() => server.close());
+
+    it('runs each matching handler exactly once per delivery', async () => {
+      for (const name of ['ignite.deployment.build.updated', 'ignite.deployment.created']) {
+        const event = buildHopEvent(name);
+        expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+        const handlers = recorder.handlersFor(event.id).filter((handler) => handler !== '@OnEvent');
+        expect(handlers).toEqual(
+          name === 'ignite.deployment.created'
+            ? ['*', 'ignite.**', 'ignite.deployment.*']
+            : ['*', 'exact', 'ignite.**'],
+        );
+      }
+    });
+
+    it.skipIf(emitterImports.length === 0)(
+      're-emits on the app’s emitter, so @OnEvent("hop.…") receives the event once',
+      async () => {
+        const event = buildHopEvent('ignite.deployment.build.updated');
+        await postHopEvent(server.url(), event, SECRET);
+        const plain = recorder.handlersFor(event.id).filter((handler) => handler === '@OnEvent');
+        expect(plain).toEqual(['@OnEvent']);
+      },
+    );
+  });
+});

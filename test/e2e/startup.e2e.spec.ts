@@ -1,0 +1,110 @@
+import { Injectable, Scope } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { HopConfigurationError, HopWebhooksModule, OnHopEvent } from '../../lib/index.js';
+import { ADAPTERS, startTestApp, startupError } from '../src/test-app.js';
+
+const SECRET = 'whsec_startup-secret';
+
+@Injectable({ scope: Scope.REQUEST })
+class RequestScopedHandlers {
+  @OnHopEvent('project.updated')
+  onUpdated(): void {}
+}
+
+@Injectable()
+class MisspeltHandlers {
+  @OnHopEvent('ignite..deployment' as never)
+  never(): void {}
+}
+
+@Injectable()
+class FutureEventHandlers {
+  @OnHopEvent('ignite.deployment.exploded' as never)
+  onFuture(): void {}
+
+  @OnHopEvent('project.nothing.**' as never)
+  onNothing(): void {}
+}
+
+describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
+  it.each([
+    [
+      'an unset secret',
+      () => HopWebhooksModule.forRoot(process.env.HOP_SECRET_THAT_IS_NOT_SET as string),
+      '`secret` is missing',
+    ],
+    ['an empty secret', () => HopWebhooksModule.forRoot(''), '`secret` is missing'],
+    ['an empty list of secrets', () => HopWebhooksModule.forRoot([]), '`secret` is an empty array'],
+    [
+      'a non-string secret',
+      () => HopWebhooksModule.forRoot({ secret: 42 as never }),
+      '`secret` must be a string, got number',
+    ],
+    [
+      'a secret with a trailing newline',
+      () => HopWebhooksModule.forRoot(`${SECRET}\n`),
+      'leading or trailing whitespace',
+    ],
+    [
+      'a masked secret',
+      () => HopWebhooksModule.forRoot([SECRET, 'whsec_****abcd']),
+      '`secret[1]` is masked',
+    ],
+    [
+      'a factory that returns no secret',
+      () => HopWebhooksModule.forRootAsync({ useFactory: () => ({ secret: undefined as never }) }),
+      '`secret` is missing',
+    ],
+    [
+      'a bad eventPrefix',
+      () => HopWebhooksModule.forRoot({ secret: SECRET, eventPrefix: 'hop.*' }),
+      '`eventPrefix` must be',
+    ],
+  ])('refuses to start with %s, naming the option', async (_case, register, message) => {
+    const error = await startupError({ imports: [register()] }, adapter);
+    expect(error).toBeInstanceOf(HopConfigurationError);
+    expect(error.message).toContain(message);
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it('refuses a request-scoped handler at startup, saying why', async () => {
+    const error = await startupError(
+      { imports: [HopWebhooksModule.forRoot(SECRET)], providers: [RequestScopedHandlers] },
+      adapter,
+    );
+    expect(error).toBeInstanceOf(HopConfigurationError);
+    expect(error.message).toContain('RequestScopedHandlers.onUpdated');
+    expect(error.message).toContain('request-scoped');
+  });
+
+  it('refuses a malformed event name at startup', async () => {
+    const error = await startupError(
+      { imports: [HopWebhooksModule.forRoot(SECRET)], providers: [MisspeltHandlers] },
+      adapter,
+    );
+    expect(error.message).toContain('MisspeltHandlers.never');
+    expect(error.message).toContain("'ignite..deployment' is not an event name");
+  });
+
+  it('warns at startup about names that match no known event, and still starts', async () => {
+    const server = await startTestApp(adapter, {
+      imports: [HopWebhooksModule.forRoot(SECRET)],
+      providers: [FutureEventHandlers],
+    });
+    await server.close();
+    const warnings = server.logger.lines('warn');
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain(
+      "@OnHopEvent('ignite.deployment.exploded') on FutureEventHandlers.onFuture",
+    );
+    expect(warnings[1]).toContain(
+      "@OnHopEvent('project.nothing.**') on FutureEventHandlers.onNothing",
+    );
+  });
+
+  it('refuses a non-string path when the module is imported', () => {
+    expect(() => HopWebhooksModule.forRoot({ secret: SECRET, path: 42 as never })).toThrow(
+      'HopWebhooksModule: `path` must be a string, got number',
+    );
+  });
+});
