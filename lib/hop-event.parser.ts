@@ -51,7 +51,7 @@ export function parseHopEvent(rawBody: HopRawBody): HopEvent<string> {
   }
   const envelope = body as Record<string, unknown>;
   const missing = (['id', 'event', 'data'] as const).filter(
-    (field) => envelope[field] === undefined || envelope[field] === '',
+    (field) => envelope[field] === undefined || (field !== 'data' && envelope[field] === ''),
   );
   if (missing.length > 0) {
     throw new HopPayloadError(

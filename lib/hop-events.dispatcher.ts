@@ -123,7 +123,7 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
     event: HopEvent<string>,
   ): Promise<HandlerOutcome> {
     try {
-      await binding.invoke(event);
+      await this.withTimeout(binding, event);
       return new HandlerOutcome(binding.label, false);
     } catch (error) {
       const suppressed = binding.options.suppressErrors === true;
@@ -132,6 +132,29 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
         `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describe(error)}`;
       this.logger.error(message, error instanceof Error ? error.stack : undefined);
       return new HandlerOutcome(binding.label, !suppressed);
+    }
+  }
+
+  private async withTimeout(
+    binding: HopEventHandlerBinding,
+    event: HopEvent<string>,
+  ): Promise<void> {
+    const limit = this.config.handlerTimeoutMs;
+    if (limit === null) {
+      await binding.invoke(event);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`did not finish within handlerTimeoutMs (${limit} ms)`)),
+        limit,
+      );
+    });
+    try {
+      await Promise.race([binding.invoke(event), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,4 +1,6 @@
 import { DEFAULT_EVENT_PREFIX, DEFAULT_PATH } from './constants.js';
+import type { HopEventStore } from './hop-event.store.js';
+import { InMemoryHopEventStore } from './memory-hop-event.store.js';
 import { HopConfigurationError } from './hop-webhook.errors.js';
 import { normalizeHopSecrets } from './hop-signature.js';
 import type {
@@ -12,6 +14,14 @@ export interface ResolvedHopWebhooksConfig {
   readonly secrets: readonly string[];
   readonly eventPrefix: string;
   readonly logging: HopWebhooksLogging;
+  /** `null` when idempotency is off. */
+  readonly store: HopEventStore | null;
+  readonly leaseMs: number;
+  /** `null` when replay protection is off. */
+  readonly maxEventAgeMs: number | null;
+  readonly clockSkewMs: number;
+  /** `null` when handlers may run as long as they like. */
+  readonly handlerTimeoutMs: number | null;
 }
 
 /** Where the webhook controller is mounted, and what it is decorated with. */
@@ -49,7 +59,72 @@ export function resolveHopWebhooksConfig(
   if (!LOGGING_VALUES.includes(logging)) {
     fail(`\`logging\` must be 'startup', 'deliveries' or false, got ${JSON.stringify(logging)}`);
   }
-  return { secrets, eventPrefix, logging };
+  const idempotency = options.idempotency ?? {};
+  if (idempotency !== false && (typeof idempotency !== 'object' || idempotency === null)) {
+    fail(
+      '`idempotency` must be an object ({ store, capacity, ttlSeconds, leaseSeconds }) or false',
+    );
+  }
+  if (idempotency && idempotency.store !== undefined && !isStore(idempotency.store)) {
+    fail('`idempotency.store` must implement HopEventStore (claim, complete, release)');
+  }
+  let store: HopEventStore | null = null;
+  if (idempotency) {
+    try {
+      store =
+        idempotency.store ??
+        new InMemoryHopEventStore({
+          capacity: idempotency.capacity,
+          ttlSeconds: idempotency.ttlSeconds,
+        });
+    } catch (error) {
+      fail(`\`idempotency\`: ${(error as Error).message}`);
+    }
+  }
+  return {
+    secrets,
+    eventPrefix,
+    logging,
+    store,
+    leaseMs: seconds(
+      idempotency ? idempotency.leaseSeconds : undefined,
+      'idempotency.leaseSeconds',
+      300,
+    ),
+    maxEventAgeMs:
+      options.maxEventAgeSeconds === undefined
+        ? null
+        : seconds(options.maxEventAgeSeconds, 'maxEventAgeSeconds', 0),
+    clockSkewMs: seconds(options.clockSkewSeconds, 'clockSkewSeconds', 60, true),
+    handlerTimeoutMs:
+      options.handlerTimeoutMs === undefined
+        ? null
+        : positive(options.handlerTimeoutMs, 'handlerTimeoutMs'),
+  };
+}
+
+function seconds(value: unknown, option: string, fallback: number, zeroAllowed = false): number {
+  if (value === undefined) return fallback * 1000;
+  if (zeroAllowed && value === 0) return 0;
+  return positive(value, option) * 1000;
+}
+
+function positive(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(`\`${option}\` must be a positive number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function isStore(value: unknown): value is HopEventStore {
+  const store = value as Partial<HopEventStore> | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.claim === 'function' &&
+    typeof store.complete === 'function' &&
+    typeof store.release === 'function'
+  );
 }
 
 /** Validates `path` and `decorators`, which are known when the module is imported. */

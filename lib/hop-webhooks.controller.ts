@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { parseHopEvent } from './hop-event.parser.js';
-import { HopEventsDispatcher } from './hop-events.dispatcher.js';
+import { HopDeliveryProcessor } from './hop-delivery.processor.js';
 import { readRawBody, type HopWebhookRequest } from './hop-raw-body.js';
 import { HopSignatureGuard } from './hop-signature.guard.js';
 import { HopPayloadError } from './hop-webhook.errors.js';
@@ -22,7 +22,7 @@ import type { ResolvedHopWebhooksRoute } from './hop-webhooks.config.js';
  */
 @Controller()
 export class HopWebhooksController {
-  constructor(private readonly dispatcher: HopEventsDispatcher) {}
+  constructor(private readonly deliveries: HopDeliveryProcessor) {}
 
   @Post()
   @HttpCode(HttpStatus.NO_CONTENT)
@@ -35,7 +35,7 @@ export class HopWebhooksController {
       if (error instanceof HopPayloadError) throw new BadRequestException(error.message);
       throw error;
     }
-    await this.dispatcher.dispatch(event);
+    await this.deliveries.process(event);
   }
 }
 

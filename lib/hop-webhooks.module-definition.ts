@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { HOP_WEBHOOKS_CONFIG, HOP_WEBHOOKS_ROUTE } from './constants.js';
+import { HopDeliveryProcessor } from './hop-delivery.processor.js';
 import { HopEventsDispatcher } from './hop-events.dispatcher.js';
 import { HopEventsExplorer } from './hop-events.explorer.js';
 import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
@@ -41,6 +42,7 @@ function withReceiver(definition: DynamicModule, extras: HopWebhooksModuleExtras
       HopSignatureGuard,
       HopEventsMetadataAccessor,
       HopEventsDispatcher,
+      HopDeliveryProcessor,
       HopEventsExplorer,
     ],
     exports: [HOP_WEBHOOKS_CONFIG, HopSignatureGuard],

@@ -2,8 +2,19 @@ export { HopWebhooksModule } from './hop-webhooks.module.js';
 export { HopSignatureGuard } from './hop-signature.guard.js';
 export { OnHopEvent } from './decorators/on-hop-event.decorator.js';
 export { HOP_WEBHOOKS_CONFIG } from './constants.js';
+export type { HopEventClaim, HopEventStore } from './hop-event.store.js';
+export {
+  InMemoryHopEventStore,
+  type InMemoryHopEventStoreOptions,
+} from './memory-hop-event.store.js';
+export {
+  RedisHopEventStore,
+  type HopRedisClient,
+  type RedisHopEventStoreOptions,
+} from './redis-hop-event.store.js';
 export type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
 export type {
+  HopIdempotencyOptions,
   HopWebhooksLogging,
   HopWebhooksModuleExtras,
   HopWebhooksModuleOptions,

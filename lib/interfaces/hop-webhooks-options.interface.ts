@@ -1,3 +1,4 @@
+import type { HopEventStore } from '../hop-event.store.js';
 import type { HopSecrets } from '../hop-signature.js';
 
 /** Options of `HopWebhooksModule.forRoot` / `forRootAsync`. */
@@ -20,6 +21,50 @@ export interface HopWebhooksModuleOptions {
    * @default 'startup'
    */
   logging?: HopWebhooksLogging;
+  /**
+   * Runs each event's handlers once however often Hop delivers it: a delivery whose `id`
+   * was already handled successfully is acknowledged without running them. `false` turns
+   * this off (every delivery runs the handlers).
+   * @default in-memory store of the last 10,000 ids, kept one day
+   */
+  idempotency?: HopIdempotencyOptions | false;
+  /**
+   * Refuses (422) a verified event whose `occurred_at` is older than this many seconds, or
+   * further in the future than `clockSkewSeconds`: a captured delivery cannot be replayed
+   * later. Off by default, since Hop may legitimately retry an old event after an outage.
+   */
+  maxEventAgeSeconds?: number;
+  /**
+   * How far in the future `occurred_at` may be, for `maxEventAgeSeconds`.
+   * @default 60
+   */
+  clockSkewSeconds?: number;
+  /**
+   * A handler still running after this many milliseconds counts as failed (the delivery is
+   * answered 500 and Hop retries); the handler itself is not cancelled. Off by default.
+   */
+  handlerTimeoutMs?: number;
+}
+
+/** See {@link HopWebhooksModuleOptions.idempotency}. */
+export interface HopIdempotencyOptions {
+  /**
+   * Where handled ids are recorded. Give a shared store (e.g. `RedisHopEventStore`) when
+   * several instances of the app receive webhooks.
+   * @default new InMemoryHopEventStore({ capacity, ttlSeconds })
+   */
+  store?: HopEventStore;
+  /** Capacity of the default in-memory store. @default 10_000 */
+  capacity?: number;
+  /** How long the default in-memory store remembers an id, in seconds. @default 86_400 */
+  ttlSeconds?: number;
+  /**
+   * How long a claim on an event lasts while its handlers run, in seconds: a concurrent
+   * duplicate waits at most this long for the outcome, and an instance that died mid-way
+   * blocks the event no longer than this.
+   * @default 300
+   */
+  leaseSeconds?: number;
 }
 
 /** See {@link HopWebhooksModuleOptions.logging}. */

@@ -342,14 +342,13 @@ describe.each(ADAPTERS)('receiving Hop webhooks on %s', (adapter) => {
       }
     });
 
-    it.skipIf(emitterImports.length === 0)(
-      're-emits on the app’s emitter, so @OnEvent("hop.…") receives the event once',
-      async () => {
+    if (emitterImports.length > 0) {
+      it('re-emits on the app’s emitter, so @OnEvent("hop.…") receives the event once', async () => {
         const event = buildHopEvent('ignite.deployment.build.updated');
         await postHopEvent(server.url(), event, SECRET);
         const plain = recorder.handlersFor(event.id).filter((handler) => handler === '@OnEvent');
         expect(plain).toEqual(['@OnEvent']);
-      },
-    );
+      });
+    }
   });
 });
