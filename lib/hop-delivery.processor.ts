@@ -53,7 +53,7 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
   /** Stops taking deliveries and waits for those in progress, before providers go away. */
   async onModuleDestroy(): Promise<void> {
     this.draining = true;
-    await Promise.allSettled([...this.inProgress]);
+    await Promise.allSettled(this.inProgress);
   }
 
   private async deliverOnce(event: HopEvent<string>): Promise<void> {

@@ -4,7 +4,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js'
 import { HOP_WEBHOOKS_CONFIG, HOP_WEBHOOKS_ROUTE } from './constants.js';
 import type { HopEventHandlerMetadata } from './decorators/on-hop-event.decorator.js';
 import { compileHopEventPattern, type HopEventMatcher } from './hop-event-pattern.js';
-import { HOP_EVENTS, isHopEventName } from './hop-events.catalog.js';
+import { HOP_EVENTS, isHopEventName, type HopEventName } from './hop-events.catalog.js';
 import { HopEventsDispatcher, type HopEventHandlerBinding } from './hop-events.dispatcher.js';
 import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
 import { HopConfigurationError } from './hop-webhook.errors.js';
@@ -17,6 +17,7 @@ import type { ResolvedHopWebhooksConfig, ResolvedHopWebhooksRoute } from './hop-
 @Injectable()
 export class HopEventsExplorer implements OnApplicationBootstrap {
   private readonly logger = new Logger('HopWebhooks');
+  private bindings?: readonly HopEventHandlerBinding[];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -29,7 +30,7 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const bindings = this.explore();
+    const bindings = this.discover();
     this.dispatcher.attach(bindings);
     if (this.config.logging === false) return;
     for (const binding of bindings) {
@@ -43,8 +44,23 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
     );
   }
 
-  /** Every decorated method, bound to its instance. */
-  explore(): HopEventHandlerBinding[] {
+  /** Every decorated method of the app, bound to its instance (found once). */
+  discover(): readonly HopEventHandlerBinding[] {
+    this.bindings ??= this.explore();
+    return this.bindings;
+  }
+
+  /** The catalog events some handler subscribes to, wildcards expanded, in catalog order. */
+  handledEventNames(): HopEventName[] {
+    const matchers = this.discover().flatMap((binding) => binding.matchers);
+    return HOP_EVENTS.map((event) => event.id).filter((name) =>
+      matchers.some((matcher) =>
+        matcher.kind === 'exact' ? matcher.name === name : matcher.test(name),
+      ),
+    );
+  }
+
+  private explore(): HopEventHandlerBinding[] {
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     const bindings: HopEventHandlerBinding[] = [];
     for (const wrapper of wrappers) {

@@ -1,15 +1,12 @@
 import {
   CanActivate,
   ExecutionContext,
-  Inject,
   Injectable,
   InternalServerErrorException,
   Logger,
   UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { HOP_WEBHOOKS_CONFIG } from './constants.js';
-import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
 import { isParsedContentType, readRawBody, type HopWebhookRequest } from './hop-raw-body.js';
 import {
   assertSignatureMatches,
@@ -17,6 +14,7 @@ import {
   HOP_SIGNATURE_HEADER,
 } from './hop-signature.js';
 import { HopSignatureError } from './hop-webhook.errors.js';
+import { HopWebhookSecrets } from './hop-webhook-secrets.js';
 
 const RAW_BODY_MISSING =
   'Raw body is not available, so the Hop signature cannot be verified: create the app with ' +
@@ -32,13 +30,13 @@ export class HopSignatureGuard implements CanActivate {
   private readonly logger = new Logger('HopWebhooks');
   private rawBodyMissingLogged = false;
 
-  constructor(@Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig) {}
+  constructor(private readonly secrets: HopWebhookSecrets) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<HopWebhookRequest>();
     try {
       const signature = decodeHopSignature(request.headers[HOP_SIGNATURE_HEADER]);
-      assertSignatureMatches(this.requireRawBody(request), signature, this.config.secrets);
+      assertSignatureMatches(this.requireRawBody(request), signature, this.secrets.all);
     } catch (error) {
       if (error instanceof HopSignatureError) throw new UnauthorizedException(error.message);
       throw error;

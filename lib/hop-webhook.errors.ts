@@ -37,3 +37,31 @@ export class HopConfigurationError extends Error {
     this.name = 'HopConfigurationError';
   }
 }
+
+/**
+ * A call to Hop's API failed. Carries what is needed to act on it and never the token:
+ * the HTTP `status` (absent when no answer came), Hop's error `code` and `message`, and the
+ * request's `method` and `path`.
+ */
+export class HopApiError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    readonly code: string,
+    readonly hopMessage: string,
+    readonly method: string,
+    readonly path: string,
+  ) {
+    super(
+      `Hop API ${method} ${path} failed${status ? ` with ${status}` : ''}: ${code}: ${hopMessage}`,
+    );
+    this.name = 'HopApiError';
+  }
+}
+
+/** An argument to `HopWebhooksService` is invalid; thrown before any request is made. */
+export class HopValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HopValidationError';
+  }
+}

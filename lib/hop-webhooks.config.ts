@@ -1,9 +1,11 @@
 import { DEFAULT_EVENT_PREFIX, DEFAULT_PATH } from './constants.js';
+import type { ResolvedHopApiConfig } from './hop-api.client.js';
 import type { HopEventStore } from './hop-event.store.js';
 import { InMemoryHopEventStore } from './memory-hop-event.store.js';
 import { HopConfigurationError } from './hop-webhook.errors.js';
 import { normalizeHopSecrets } from './hop-signature.js';
 import type {
+  HopApiOptions,
   HopWebhooksLogging,
   HopWebhooksModuleExtras,
   HopWebhooksModuleOptions,
@@ -22,6 +24,8 @@ export interface ResolvedHopWebhooksConfig {
   readonly clockSkewMs: number;
   /** `null` when handlers may run as long as they like. */
   readonly handlerTimeoutMs: number | null;
+  /** `null` when `api` is not configured. */
+  readonly api: ResolvedHopApiConfig | null;
 }
 
 /** Where the webhook controller is mounted, and what it is decorated with. */
@@ -96,10 +100,60 @@ export function resolveHopWebhooksConfig(
         ? null
         : seconds(options.maxEventAgeSeconds, 'maxEventAgeSeconds', 0),
     clockSkewMs: seconds(options.clockSkewSeconds, 'clockSkewSeconds', 60, true),
+    api: options.api === undefined ? null : resolveApi(options.api),
     handlerTimeoutMs:
       options.handlerTimeoutMs === undefined
         ? null
         : positive(options.handlerTimeoutMs, 'handlerTimeoutMs'),
+  };
+}
+
+const TOKEN_KINDS = /^(ptk|pat|bearer)_[A-Za-z0-9_-]+$/;
+
+function resolveApi(api: HopApiOptions): ResolvedHopApiConfig {
+  if (typeof api !== 'object' || api === null) {
+    fail('`api` must be an object: { token, projectId?, baseUrl? }');
+  }
+  const { token, projectId } = api;
+  if (typeof token !== 'string' || token === '') {
+    fail(
+      '`api.token` is missing: give a Hop project token (ptk_…) or personal access token (pat_…)',
+    );
+  }
+  const kind = TOKEN_KINDS.exec(token)?.[1];
+  if (kind === undefined) {
+    // The token itself is never part of a message.
+    fail(
+      '`api.token` is not a Hop token: expected a project token (ptk_…), personal access token (pat_…) or bearer token (bearer_…)',
+    );
+  }
+  if (
+    projectId !== undefined &&
+    (typeof projectId !== 'string' || !/^project_\w+/.test(projectId))
+  ) {
+    fail('`api.projectId` must be a project id such as project_MTY1MjU5NTk1NTAwNTY4NTc3');
+  }
+  if (kind !== 'ptk' && projectId === undefined) {
+    fail(
+      `\`api.projectId\` is required with a ${kind}_ token, which is not tied to one project: give the project id (project_…)`,
+    );
+  }
+  const baseUrl = api.baseUrl ?? 'https://api.hop.io';
+  if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/]/.test(baseUrl) || !URL.canParse(baseUrl)) {
+    fail('`api.baseUrl` must be an absolute http(s) URL such as https://api.hop.io');
+  }
+  const maxRetries = api.maxRetries ?? 3;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+    fail(
+      `\`api.maxRetries\` must be a whole number of 0 or more, got ${JSON.stringify(maxRetries)}`,
+    );
+  }
+  return {
+    token,
+    project: kind === 'ptk' ? '@this' : (projectId as string),
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    timeoutMs: api.timeoutMs === undefined ? 10_000 : positive(api.timeoutMs, 'api.timeoutMs'),
+    maxRetries,
   };
 }
 

@@ -7,7 +7,13 @@ import { HopEventsExplorer } from './hop-events.explorer.js';
 import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
 import { HopSignatureGuard } from './hop-signature.guard.js';
 import { createHopWebhooksController } from './hop-webhooks.controller.js';
-import { resolveHopWebhooksConfig, resolveHopWebhooksRoute } from './hop-webhooks.config.js';
+import {
+  resolveHopWebhooksConfig,
+  resolveHopWebhooksRoute,
+  type ResolvedHopWebhooksConfig,
+} from './hop-webhooks.config.js';
+import { HopWebhookSecrets } from './hop-webhook-secrets.js';
+import { HopWebhooksService } from './hop-webhooks.service.js';
 import type {
   HopWebhooksModuleExtras,
   HopWebhooksModuleOptions,
@@ -39,12 +45,18 @@ function withReceiver(definition: DynamicModule, extras: HopWebhooksModuleExtras
         inject: [HOP_WEBHOOKS_MODULE_OPTIONS],
       },
       { provide: HOP_WEBHOOKS_ROUTE, useValue: route },
+      {
+        provide: HopWebhookSecrets,
+        useFactory: (config: ResolvedHopWebhooksConfig) => new HopWebhookSecrets(config.secrets),
+        inject: [HOP_WEBHOOKS_CONFIG],
+      },
+      HopWebhooksService,
       HopSignatureGuard,
       HopEventsMetadataAccessor,
       HopEventsDispatcher,
       HopDeliveryProcessor,
       HopEventsExplorer,
     ],
-    exports: [HOP_WEBHOOKS_CONFIG, HopSignatureGuard],
+    exports: [HOP_WEBHOOKS_CONFIG, HopSignatureGuard, HopWebhookSecrets, HopWebhooksService],
   };
 }

@@ -1,5 +1,11 @@
 export { HopWebhooksModule } from './hop-webhooks.module.js';
 export { HopSignatureGuard } from './hop-signature.guard.js';
+export {
+  HopWebhooksService,
+  type HopSubscriptionSync,
+  type HopSyncOptions,
+} from './hop-webhooks.service.js';
+export type { HopWebhook } from './hop-api.client.js';
 export { OnHopEvent } from './decorators/on-hop-event.decorator.js';
 export { HOP_WEBHOOKS_CONFIG } from './constants.js';
 export type { HopEventClaim, HopEventStore } from './hop-event.store.js';
@@ -14,6 +20,7 @@ export {
 } from './redis-hop-event.store.js';
 export type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
 export type {
+  HopApiOptions,
   HopIdempotencyOptions,
   HopWebhooksLogging,
   HopWebhooksModuleExtras,
@@ -41,7 +48,9 @@ export {
 } from './hop-signature.js';
 export { constructHopEvent } from './hop-event.parser.js';
 export {
+  HopApiError,
   HopConfigurationError,
+  HopValidationError,
   HopPayloadError,
   HopSignatureError,
   HopWebhookError,

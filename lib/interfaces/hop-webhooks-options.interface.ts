@@ -44,6 +44,32 @@ export interface HopWebhooksModuleOptions {
    * answered 500 and Hop retries); the handler itself is not cancelled. Off by default.
    */
   handlerTimeoutMs?: number;
+  /**
+   * Access to Hop's API, for `HopWebhooksService` (list, create, edit, delete webhooks,
+   * regenerate secrets, sync subscriptions). Without it the service's calls throw.
+   */
+  api?: HopApiOptions;
+}
+
+/** See {@link HopWebhooksModuleOptions.api}. */
+export interface HopApiOptions {
+  /**
+   * A project token (`ptk_…`, the project is implied) or a personal access token (`pat_…`)
+   * or bearer token (`bearer_…`), which need `projectId`.
+   */
+  token: string;
+  /** The project (`project_…`) whose webhooks to manage; required unless `token` is `ptk_…`. */
+  projectId?: string;
+  /** @default 'https://api.hop.io' (a `HopApiEmulator`'s `url` in tests) */
+  baseUrl?: string;
+  /** Per request. @default 10_000 */
+  timeoutMs?: number;
+  /**
+   * Retries of a GET, PATCH or DELETE answered 429, 502, 503 or 504 (or not answered at all),
+   * with exponential backoff or the answer's `Retry-After`. POST is never retried.
+   * @default 3
+   */
+  maxRetries?: number;
 }
 
 /** See {@link HopWebhooksModuleOptions.idempotency}. */

@@ -7,3 +7,14 @@ export {
   type HopDelivery,
   type HopEventOverrides,
 } from './hop-delivery.js';
+export {
+  HopApiEmulator,
+  type HopApiEmulatorOptions,
+  type HopEmulatorDelivery,
+  type HopEmulatorEmitOptions,
+  type HopEmulatorEmitResult,
+  type HopEmulatorEvent,
+  type HopEmulatorFailureOptions,
+  type HopEmulatorRequest,
+  type HopEmulatorWebhook,
+} from './hop-api-emulator.js';
