@@ -106,7 +106,21 @@ export class HopApiClient {
     const text = await response.text().catch(() => '');
     const envelope = parseJson(text) as
       { success?: boolean; data?: T; error?: { code?: unknown; message?: unknown } } | undefined;
-    if (response.ok && envelope?.success !== false) return { data: envelope?.data as T };
+    if (response.ok && envelope?.success !== false) {
+      if (response.status === 204 || (envelope?.success === true && envelope.data !== undefined)) {
+        return { data: envelope?.data as T };
+      }
+      // A mistyped baseUrl, a proxy or a captive portal can answer 200 with something else.
+      return {
+        error: new HopApiError(
+          response.status,
+          'invalid_response',
+          'the answer is not Hop\'s { "success": true, "data": … } envelope (is api.baseUrl right?)',
+          method,
+          path,
+        ),
+      };
+    }
     const error = new HopApiError(
       response.status,
       typeof envelope?.error?.code === 'string' ? envelope.error.code : `http_${response.status}`,
