@@ -1,0 +1,27 @@
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import { portOf, type RunningServer } from '../server-child.js';
+
+/**
+ * Creates a Nest app as the README says (`rawBody: true`), errors-only logging, and listens on
+ * a loopback port (0: any free one). `handled` reads the app's count of accepted deliveries.
+ */
+export async function listenNestApp(
+  port: number,
+  module: Type,
+  adapter: AbstractHttpAdapter,
+  handled: (app: INestApplication) => number,
+): Promise<RunningServer> {
+  const app = await NestFactory.create(module, adapter, {
+    rawBody: true,
+    logger: ['error'],
+    abortOnError: false,
+  });
+  await app.listen(port, '127.0.0.1');
+  return {
+    port: portOf(app.getHttpServer()),
+    handled: () => handled(app),
+    close: () => app.close(),
+  };
+}

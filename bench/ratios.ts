@@ -1,0 +1,92 @@
+import type { BootstrapResult } from './bootstrap.js';
+import type { TargetName } from './config.js';
+import type { TargetFigures } from './http-benchmark.js';
+import type { VerifyResult } from './verify.js';
+
+/** One ratio of the run against its target. */
+export interface RatioCheck {
+  readonly name: string;
+  /** `null` when a figure it needs is missing (a server failed or was not selected). */
+  readonly value: number | null;
+  readonly comparison: '>=' | '<=';
+  readonly target: number;
+  readonly pass: boolean | null;
+}
+
+function check(
+  name: string,
+  value: number | null,
+  comparison: '>=' | '<=',
+  target: number,
+): RatioCheck {
+  const pass =
+    value === null || !Number.isFinite(value)
+      ? null
+      : comparison === '>='
+        ? value >= target
+        : value <= target;
+  return {
+    name,
+    value: value !== null && Number.isFinite(value) ? value : null,
+    comparison,
+    target,
+    pass,
+  };
+}
+
+/** The targets of the README's performance promises, from the figures of one run. */
+export function computeRatios(
+  http: readonly TargetFigures[],
+  verify: VerifyResult | undefined,
+  bootstrap: BootstrapResult | undefined,
+): RatioCheck[] {
+  const rps = (target: TargetName): number | undefined =>
+    http.find((figures) => figures.target === target)?.best?.requestsPerSecond;
+  const throughput = (a: TargetName, b: TargetName): number | null => {
+    const [x, y] = [rps(a), rps(b)];
+    return x === undefined || y === undefined ? null : x / y;
+  };
+  const cases = verify?.cases;
+  return [
+    check(
+      'req/s module-express / nest-express-bare',
+      throughput('module-express', 'nest-express-bare'),
+      '>=',
+      0.95,
+    ),
+    check(
+      'req/s module-fastify / nest-fastify-bare',
+      throughput('module-fastify', 'nest-fastify-bare'),
+      '>=',
+      0.95,
+    ),
+    check('req/s module-fastify / floor', throughput('module-fastify', 'floor'), '>=', 0.75),
+    check(
+      'req/s module-fastify / hop-example',
+      throughput('module-fastify', 'hop-example'),
+      '>=',
+      3,
+    ),
+    check(
+      'verify time constructHopEvent / bare HMAC',
+      cases ? cases.constructHopEvent.nsPerOp / cases.bareHmac.nsPerOp : null,
+      '<=',
+      1.3,
+    ),
+    check(
+      'verify time @onehop constructEvent / constructHopEvent',
+      cases ? cases.onehopConstructEvent.nsPerOp / cases.constructHopEvent.nsPerOp : null,
+      '>=',
+      20,
+    ),
+    check(
+      'wiring time @OnHopEvent / @OnEvent (1,000 handlers)',
+      // A non-positive denominator means the event-emitter's wiring drowned in the noise.
+      bootstrap && bootstrap.wiringMs.eventEmitter > 0
+        ? bootstrap.wiringMs.hop / bootstrap.wiringMs.eventEmitter
+        : null,
+      '<=',
+      1.5,
+    ),
+  ];
+}

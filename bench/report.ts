@@ -1,0 +1,127 @@
+import type { BootstrapResult, BootstrapVariant } from './bootstrap.js';
+import type { TargetName } from './config.js';
+import type { TargetFigures } from './http-benchmark.js';
+import type { RatioCheck } from './ratios.js';
+import { quantile } from './stats.js';
+import { formatCount, formatFixed, formatTable } from './table.js';
+import type { VerifyCaseName, VerifyResult } from './verify.js';
+
+/** What each server is compared with in the table's last column. */
+export const BASELINE_OF: Readonly<Record<TargetName, TargetName | undefined>> = {
+  floor: undefined,
+  'hop-example': 'floor',
+  'nest-express-bare': 'floor',
+  'module-express': 'nest-express-bare',
+  'nest-fastify-bare': 'floor',
+  'module-fastify': 'nest-fastify-bare',
+};
+
+export function formatHttpTable(figures: readonly TargetFigures[]): string {
+  const best = new Map(figures.map((f) => [f.target, f.best]));
+  const rows = figures.map(({ target, best: round, rounds, failures }): string[] => {
+    const baseline = BASELINE_OF[target];
+    const baselineRps = baseline ? best.get(baseline)?.requestsPerSecond : undefined;
+    const baselineCpu = baseline ? best.get(baseline)?.serverCpuUsPerRequest : undefined;
+    const everyRound = rounds.map((r) => formatCount(r.requestsPerSecond)).join(' / ');
+    if (!round) {
+      const why = failures.length > 0 ? 'see FAILURES' : '';
+      return [target, 'FAILED', '', '', '', '', '', '', '', everyRound || '-', why, ''];
+    }
+    return [
+      target,
+      formatCount(round.requestsPerSecond),
+      formatFixed(round.p50Ms, 0),
+      formatFixed(round.p99Ms, 0),
+      formatCount(sum(rounds, (r) => r.non2xx)),
+      formatCount(sum(rounds, (r) => r.errors + r.timeouts)),
+      formatFixed(Math.max(...rounds.map((r) => r.peakRssMb)), 0),
+      formatFixed(round.serverCpuUsPerRequest, 1),
+      `${formatFixed(100 * round.generatorCpuShare, 0)}%`,
+      everyRound,
+      baseline && baselineRps
+        ? `${formatFixed(round.requestsPerSecond / baselineRps, 2)}× ${baseline}`
+        : '',
+      baseline && baselineCpu
+        ? `${formatFixed(round.serverCpuUsPerRequest / baselineCpu, 2)}×`
+        : '',
+    ];
+  });
+  return formatTable(
+    [
+      'server',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx',
+      'errors',
+      'peak RSS MB',
+      'server CPU µs/req',
+      'load-gen CPU',
+      'req/s per round',
+      'req/s vs baseline',
+      'CPU/req vs baseline',
+    ],
+    rows,
+  );
+}
+
+const VERIFY_ORDER: readonly VerifyCaseName[] = [
+  'bareHmac',
+  'constructHopEvent',
+  'onehopConstructEvent',
+];
+
+export function formatVerifyTable(result: VerifyResult): string {
+  const floor = result.cases.bareHmac.nsPerOp;
+  const rows = VERIFY_ORDER.map((name) => {
+    const figures = result.cases[name];
+    return [
+      figures.label,
+      formatCount(figures.nsPerOp),
+      formatCount(figures.opsPerSecond),
+      `${formatFixed(figures.nsPerOp / floor, 2)}×`,
+    ];
+  });
+  return formatTable(['verification of one delivery', 'ns/op', 'ops/s', 'vs floor'], rows);
+}
+
+const VARIANT_LABELS: Readonly<Record<BootstrapVariant, string>> = {
+  hopDecorated: '(i) HopWebhooksModule + 1,000 @OnHopEvent methods',
+  hopUndecorated: '(ii) HopWebhooksModule + the same methods undecorated',
+  eventEmitterDecorated: '(iii) EventEmitterModule + 1,000 @OnEvent methods',
+  eventEmitterUndecorated: '(iv) EventEmitterModule + the same methods undecorated',
+};
+
+export function formatBootstrapTable(result: BootstrapResult): string {
+  const rows = (Object.keys(VARIANT_LABELS) as BootstrapVariant[]).map((variant) => {
+    const figures = result.variants[variant];
+    return [
+      VARIANT_LABELS[variant],
+      formatFixed(figures.createMs, 1),
+      formatFixed(figures.initMs, 1),
+      `${formatFixed(quantile(figures.initSamplesMs, 0.25), 1)} – ${formatFixed(quantile(figures.initSamplesMs, 0.75), 1)}`,
+    ];
+  });
+  const wiring = [
+    ['wiring @OnHopEvent = (i) - (ii)', '', formatFixed(result.wiringMs.hop, 1), ''],
+    ['wiring @OnEvent = (iii) - (iv)', '', formatFixed(result.wiringMs.eventEmitter, 1), ''],
+  ];
+  return formatTable(
+    ['app (100 providers x 10 methods)', 'create ms', 'init ms', 'init ms q1 – q3'],
+    [...rows, ...wiring],
+  );
+}
+
+export function formatRatioTable(ratios: readonly RatioCheck[]): string {
+  const rows = ratios.map((ratio) => [
+    ratio.name,
+    ratio.value === null ? 'n/a' : formatFixed(ratio.value, 2),
+    `${ratio.comparison === '>=' ? '≥' : '≤'} ${ratio.target}`,
+    ratio.pass === null ? 'n/a' : ratio.pass ? 'PASS' : 'MISS',
+  ]);
+  return formatTable(['ratio', 'value', 'target', 'result'], rows);
+}
+
+function sum<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
+}

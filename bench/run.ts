@@ -1,0 +1,201 @@
+// `npm run bench`: loads six servers (each in its own child process) with autocannon from this
+// process, then times verification alone and handler wiring at startup, each in a child of
+// its own. Tables per section, the ratios against their targets, and as the last line one
+// JSON object with every figure. Exit code 1 when a server failed or answered non-2xx.
+import { execFileSync } from 'node:child_process';
+import { arch, cpus, platform, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { BootstrapResult } from './bootstrap.js';
+import { loadConfig, type BenchConfig } from './config.js';
+import { benchDeliveries, benchDelivery, DELIVERY_POOL_SIZE } from './fixture.js';
+import { runHttpBenchmark, type TargetFigures } from './http-benchmark.js';
+import { killRunningChildren, runMeasuringChild } from './processes.js';
+import { computeRatios } from './ratios.js';
+import {
+  formatBootstrapTable,
+  formatHttpTable,
+  formatRatioTable,
+  formatVerifyTable,
+} from './report.js';
+import { round } from './stats.js';
+import type { VerifyResult } from './verify.js';
+
+function machine(): Record<string, string | number> {
+  const cores = cpus();
+  return {
+    cpu: cores[0]?.model.trim() ?? 'unknown',
+    cores: cores.length,
+    memoryGb: round(totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+  };
+}
+
+/** Which library was measured: the commit, and how many files of lib/ differ from it. */
+function libraryState(): { commit: string; changedLibFiles: number } | null {
+  const cwd = fileURLToPath(new URL('../../', import.meta.url));
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const commit = git('rev-parse', '--short', 'HEAD').trim();
+    const changed = git('status', '--porcelain', '--', 'lib').split('\n').filter(Boolean).length;
+    return { commit, changedLibFiles: changed };
+  } catch {
+    return null;
+  }
+}
+
+function heading(title: string): void {
+  console.log(`\n== ${title}\n`);
+}
+
+function httpSummary(figures: readonly TargetFigures[]): Record<string, unknown> {
+  return Object.fromEntries(
+    figures.map(({ target, best, rounds, failures }) => [
+      target,
+      {
+        reqPerSec: best ? round(best.requestsPerSecond, 0) : null,
+        p50Ms: best?.p50Ms ?? null,
+        p99Ms: best?.p99Ms ?? null,
+        non2xx: rounds.reduce((total, r) => total + r.non2xx, 0),
+        errors: rounds.reduce((total, r) => total + r.errors, 0),
+        timeouts: rounds.reduce((total, r) => total + r.timeouts, 0),
+        peakRssMb: rounds.length > 0 ? round(Math.max(...rounds.map((r) => r.peakRssMb)), 1) : null,
+        serverCpuUsPerRequest: best ? round(best.serverCpuUsPerRequest, 1) : null,
+        loadGeneratorCpu: best ? round(best.generatorCpuShare, 2) : null,
+        reqPerSecPerRound: rounds.map((r) => round(r.requestsPerSecond, 0)),
+        failures,
+      },
+    ]),
+  );
+}
+
+function describeConfig(config: BenchConfig, bodyBytes: number): string {
+  return (
+    `${config.connections} connections, ${config.warmupSeconds} s warm-up (discarded) + ` +
+    `${config.durationSeconds} s measured per server, ${config.rounds} interleaved round(s), ` +
+    `best round per server; POST ${bodyBytes}-byte signed ignite.deployment.build.updated, ` +
+    `${DELIVERY_POOL_SIZE.toLocaleString('en-US')} distinct event ids in turn` +
+    (config.quick ? '  [BENCH_QUICK: smoke run, not figures to quote]' : '')
+  );
+}
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const delivery = benchDelivery();
+  const pool = benchDeliveries();
+  const bodyBytes = delivery.bodyBytes.length;
+  const started = performance.now();
+  const failures: string[] = [];
+  const host = machine();
+  const library = libraryState();
+  console.log(
+    `nestjs-hop-webhooks benchmark on ${host.cpu} (${host.cores} cores), Node ${host.node}` +
+      (library
+        ? `; library at ${library.commit}, ${library.changedLibFiles} file(s) of lib/ changed`
+        : ''),
+  );
+
+  heading(`HTTP: ${describeConfig(config, bodyBytes)}`);
+  const http = await runHttpBenchmark(config, delivery, pool, (line) => console.log(line));
+  console.log(`\n${formatHttpTable(http)}`);
+  for (const { target, failures: problems } of http) {
+    for (const problem of problems) failures.push(`${target} ${problem}`);
+  }
+
+  heading(
+    `Verification alone: median of ${config.verifyBatches} interleaved batches (child process)`,
+  );
+  let verify: VerifyResult | undefined;
+  try {
+    verify = await runMeasuringChild<VerifyResult>('./verify.js');
+    console.log(formatVerifyTable(verify));
+  } catch (error) {
+    failures.push(`verify: ${error instanceof Error ? error.message : String(error)}`);
+    console.log('!!! the verification benchmark failed');
+  }
+
+  heading(
+    `Bootstrap: wiring 1,000 handlers, Express app, logger off, median of ${config.bootstrapRepeats} (child process)`,
+  );
+  let bootstrap: BootstrapResult | undefined;
+  try {
+    bootstrap = await runMeasuringChild<BootstrapResult>('./bootstrap.js', ['--expose-gc']);
+    console.log(formatBootstrapTable(bootstrap));
+  } catch (error) {
+    failures.push(`bootstrap: ${error instanceof Error ? error.message : String(error)}`);
+    console.log('!!! the bootstrap benchmark failed');
+  }
+
+  heading('Ratios (same run)');
+  const ratios = computeRatios(http, verify, bootstrap);
+  console.log(formatRatioTable(ratios));
+  const missed = ratios.filter((ratio) => ratio.pass === false).map((ratio) => ratio.name);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `\n${missed.length} of ${ratios.length} targets missed; ran ${seconds.toFixed(0)} s.`,
+  );
+  if (failures.length > 0) {
+    console.log('\n!!!!!!!! FAILURES: these figures are not valid !!!!!!!!');
+    for (const failure of failures) console.log(`!!! ${failure}`);
+  }
+
+  const summary = {
+    machine: host,
+    library,
+    config: { ...config, bodyBytes, selection: 'best round by req/s' },
+    http: httpSummary(http),
+    verify: verify && {
+      bodyBytes: verify.bodyBytes,
+      batches: verify.batches,
+      cases: Object.fromEntries(
+        Object.entries(verify.cases).map(([name, figures]) => [
+          name,
+          { nsPerOp: round(figures.nsPerOp, 0), opsPerSec: round(figures.opsPerSecond, 0) },
+        ]),
+      ),
+    },
+    bootstrap: bootstrap && {
+      handlers: bootstrap.handlers,
+      repeats: bootstrap.repeats,
+      medians: Object.fromEntries(
+        Object.entries(bootstrap.variants).map(([name, figures]) => [
+          name,
+          { createMs: round(figures.createMs, 1), initMs: round(figures.initMs, 1) },
+        ]),
+      ),
+      wiringMs: {
+        hop: round(bootstrap.wiringMs.hop, 1),
+        eventEmitter: round(bootstrap.wiringMs.eventEmitter, 1),
+      },
+    },
+    ratios: ratios.map((ratio) => ({
+      ...ratio,
+      value: ratio.value === null ? null : round(ratio.value, 3),
+    })),
+    missed,
+    failures,
+    seconds: round(seconds, 0),
+    ok: failures.length === 0,
+  };
+  console.log(JSON.stringify(summary));
+  return failures.length === 0 ? 0 : 1;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killRunningChildren();
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    killRunningChildren();
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
