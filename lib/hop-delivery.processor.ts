@@ -9,9 +9,11 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import type { HopEventClaim, HopEventStore } from './hop-event.store.js';
 import type { HopEvent } from './hop-event.types.js';
 import { HopEventsDispatcher } from './hop-events.dispatcher.js';
 import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
+import { isPromiseLike } from './promise-like.js';
 
 // How often a delivery waiting on another instance's claim asks the store again.
 const CLAIM_POLL_MS = 50;
@@ -26,7 +28,7 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
   private readonly logger = new Logger('HopWebhooks');
   // Deliveries whose handlers are running, by event id: a duplicate shares the outcome.
   private readonly running = new Map<string, Promise<void>>();
-  private readonly inProgress = new Set<Promise<unknown>>();
+  private readonly inProgress = new Set<Promise<void>>();
   private draining = false;
 
   constructor(
@@ -41,13 +43,14 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
         'The application is shutting down; Hop will retry this delivery',
       );
     }
-    this.assertFresh(event);
-    if (this.config.store === null) return this.track(this.dispatcher.dispatch(event));
+    if (this.config.maxEventAgeMs !== null) this.assertFresh(event, this.config.maxEventAgeMs);
+    const { store } = this.config;
+    if (store === null) return this.track(this.dispatcher.dispatch(event));
     const running = this.running.get(event.id);
     if (running !== undefined) return running;
-    const delivery = this.deliverOnce(event).finally(() => this.running.delete(event.id));
+    const delivery = this.deliverOnce(event, store);
     this.running.set(event.id, delivery);
-    return this.track(delivery);
+    return this.track(delivery, event.id);
   }
 
   /** Stops taking deliveries and waits for those in progress, before providers go away. */
@@ -56,40 +59,45 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
     await Promise.allSettled(this.inProgress);
   }
 
-  private async deliverOnce(event: HopEvent<string>): Promise<void> {
-    const store = this.config.store!;
-    const claim = await this.claim(event);
-    if (claim === 'completed') {
-      if (this.config.logging === 'deliveries') {
-        this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
-      }
-      return;
-    }
-    try {
-      await this.dispatcher.dispatch(event);
-    } catch (error) {
-      await this.storeCall(() => store.release(event.id), event);
-      throw error;
-    }
-    await this.storeCall(() => store.complete(event.id), event);
+  private deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
+    const claim = this.store(event, () => store.claim(event.id, this.config.leaseMs));
+    // The in-memory store answers at once: no promise is made for the common case.
+    if (claim === 'claimed') return this.runClaimed(event, store);
+    return this.claim(event, store, claim).then((settled) =>
+      settled === 'claimed' ? this.runClaimed(event, store) : this.acknowledge(event),
+    );
   }
 
-  /** Claims the event, or waits while another instance runs its handlers. */
-  private async claim(event: HopEvent<string>): Promise<'claimed' | 'completed'> {
-    const store = this.config.store!;
-    const deadline = Date.now() + this.config.leaseMs;
+  private runClaimed(event: HopEvent<string>, store: HopEventStore): Promise<void> {
+    return this.dispatcher.dispatch(event).then(
+      () => this.store(event, () => store.complete(event.id)),
+      async (error: unknown) => {
+        await this.store(event, () => store.release(event.id));
+        throw error;
+      },
+    );
+  }
+
+  private acknowledge(event: HopEvent<string>): void {
+    if (this.config.logging === 'deliveries') {
+      this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
+    }
+  }
+
+  /**
+   * Settles a claim that was not won at once: awaits the store's answer, and while another
+   * delivery (maybe on another instance) runs the handlers, waits for its outcome.
+   */
+  private async claim(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    first: HopEventClaim | Promise<HopEventClaim>,
+  ): Promise<'claimed' | 'completed'> {
+    const { leaseMs } = this.config;
+    const deadline = Date.now() + leaseMs;
+    let claim = await first;
     let waited = false;
-    for (;;) {
-      const claim = await this.storeCall(() => store.claim(event.id, this.config.leaseMs), event);
-      if (claim === 'completed') return claim;
-      if (claim === 'claimed') {
-        if (!waited) return claim;
-        // The other delivery gave up its claim: its handlers failed. Answer as it did.
-        await this.storeCall(() => store.release(event.id), event);
-        throw new InternalServerErrorException(
-          `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
-        );
-      }
+    while (claim === 'processing') {
       if (Date.now() >= deadline) {
         throw new ServiceUnavailableException(
           `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
@@ -97,12 +105,20 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
       }
       waited = true;
       await sleep(CLAIM_POLL_MS);
+      claim = await this.store(event, () => store.claim(event.id, leaseMs));
     }
+    if (claim === 'claimed' && waited) {
+      // The other delivery gave up its claim: its handlers failed. Answer as it did.
+      await this.store(event, () => store.release(event.id));
+      throw new InternalServerErrorException(
+        `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
+      );
+    }
+    return claim;
   }
 
-  private assertFresh(event: HopEvent<string>): void {
-    const { maxEventAgeMs, clockSkewMs } = this.config;
-    if (maxEventAgeMs === null) return;
+  private assertFresh(event: HopEvent<string>, maxEventAgeMs: number): void {
+    const { clockSkewMs } = this.config;
     const occurredAt = Date.parse(event.occurred_at);
     if (Number.isNaN(occurredAt)) {
       throw new UnprocessableEntityException(
@@ -122,10 +138,12 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
     }
   }
 
-  private async storeCall<T>(call: () => Promise<T>, event: HopEvent<string>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
+  /** Calls the store; a store failure becomes a 503 (Hop retries) and is logged. */
+  private store<T extends HopEventClaim | void>(
+    event: HopEvent<string>,
+    call: () => T | Promise<T>,
+  ): T | Promise<T> {
+    const fail = (error: unknown): never => {
       this.logger.error(
         `Event store failed for Hop event ${event.id} (${event.event}): ${(error as Error)?.message ?? String(error)}`,
         (error as Error)?.stack,
@@ -133,15 +151,22 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
       throw new ServiceUnavailableException(
         'The event store is unavailable; Hop will retry this delivery',
       );
+    };
+    try {
+      const answer = call();
+      return isPromiseLike(answer) ? Promise.resolve(answer).catch(fail) : answer;
+    } catch (error) {
+      return fail(error);
     }
   }
 
-  private track<T>(delivery: Promise<T>): Promise<T> {
+  private track(delivery: Promise<void>, eventId?: string): Promise<void> {
     this.inProgress.add(delivery);
-    void delivery.then(
-      () => this.inProgress.delete(delivery),
-      () => this.inProgress.delete(delivery),
-    );
+    const settle = () => {
+      this.inProgress.delete(delivery);
+      if (eventId !== undefined) this.running.delete(eventId);
+    };
+    delivery.then(settle, settle);
     return delivery;
   }
 }

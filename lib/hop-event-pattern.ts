@@ -16,6 +16,17 @@ export type HopEventMatcher =
  * `**` = one or more segments). Throws {@link HopConfigurationError} for a malformed one.
  */
 export function compileHopEventPattern(pattern: unknown): HopEventMatcher {
+  const compiled = typeof pattern === 'string' ? COMPILED.get(pattern) : undefined;
+  if (compiled !== undefined) return compiled;
+  const matcher = compile(pattern);
+  COMPILED.set(pattern as string, matcher);
+  return matcher;
+}
+
+// Patterns are few and repeat across handlers; a matcher is immutable, so one serves all.
+const COMPILED = new Map<string, HopEventMatcher>();
+
+function compile(pattern: unknown): HopEventMatcher {
   if (typeof pattern !== 'string' || pattern === '') {
     throw new HopConfigurationError(
       `an event name must be a non-empty string, got ${JSON.stringify(pattern)}`,
@@ -36,4 +47,24 @@ export function compileHopEventPattern(pattern: unknown): HopEventMatcher {
     .join('\\.');
   const regexp = new RegExp(`^${source}$`);
   return { kind: 'wildcard', pattern, test: (name) => regexp.test(name) };
+}
+
+/** Several patterns compiled, with the distinct exact names routed directly. */
+export interface CompiledHopEventPatterns {
+  readonly matchers: readonly HopEventMatcher[];
+  /** The distinct names when every pattern is exact; `null` when one is a wildcard. */
+  readonly exactNames: readonly string[] | null;
+}
+
+/** Compiles a handler's patterns; throws {@link HopConfigurationError} if there are none. */
+export function compileHopEventPatterns(patterns: readonly unknown[]): CompiledHopEventPatterns {
+  if (patterns.length === 0) throw new HopConfigurationError('no event name given');
+  const matchers = patterns.map(compileHopEventPattern);
+  let exactNames: string[] | null = [];
+  for (const matcher of matchers) {
+    if (matcher.kind === 'wildcard') exactNames = null;
+    else if (exactNames !== null && !exactNames.includes(matcher.name))
+      exactNames.push(matcher.name);
+  }
+  return { matchers, exactNames };
 }

@@ -38,10 +38,9 @@ export function constructHopEvent(
  * @internal
  */
 export function parseHopEvent(rawBody: HopRawBody): HopEvent<string> {
-  const text = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(typeof rawBody === 'string' ? rawBody : utf8(rawBody));
   } catch {
     // JSON.parse's own message quotes the body, which must not reach a log or a response.
     throw new HopPayloadError('body_not_json', 'Hop event body is not valid JSON');
@@ -50,28 +49,48 @@ export function parseHopEvent(rawBody: HopRawBody): HopEvent<string> {
     throw new HopPayloadError('envelope_invalid', 'Hop event body must be a JSON object');
   }
   const envelope = body as Record<string, unknown>;
-  const missing = (['id', 'event', 'data'] as const).filter(
-    (field) => envelope[field] === undefined || (field !== 'data' && envelope[field] === ''),
-  );
-  if (missing.length > 0) {
-    throw new HopPayloadError(
-      'envelope_invalid',
-      `Hop event envelope lacks ${missing.map((field) => `\`${field}\``).join(', ')}`,
-    );
+  const { id, event } = envelope;
+  if (
+    id === undefined ||
+    id === '' ||
+    event === undefined ||
+    event === '' ||
+    envelope.data === undefined
+  ) {
+    throw missingFields(envelope);
   }
-  if (typeof envelope.id !== 'string') {
+  if (typeof id !== 'string') {
     throw new HopPayloadError('envelope_invalid', 'Hop event `id` must be a string');
   }
-  if (typeof envelope.event !== 'string' || !EVENT_NAME_FORMAT.test(envelope.event)) {
+  if (typeof event !== 'string' || !EVENT_NAME_FORMAT.test(event)) {
     throw new HopPayloadError(
       'envelope_invalid',
       'Hop event `event` must be a dot-separated name such as ignite.deployment.build.updated',
     );
   }
   for (const field of OPTIONAL_STRING_FIELDS) {
-    if (envelope[field] !== undefined && typeof envelope[field] !== 'string') {
+    const value = envelope[field];
+    if (value !== undefined && typeof value !== 'string') {
       throw new HopPayloadError('envelope_invalid', `Hop event \`${field}\` must be a string`);
     }
   }
   return envelope as unknown as HopEvent<string>;
+}
+
+function missingFields(envelope: Record<string, unknown>): HopPayloadError {
+  const missing = (['id', 'event', 'data'] as const).filter(
+    (field) => envelope[field] === undefined || (field !== 'data' && envelope[field] === ''),
+  );
+  return new HopPayloadError(
+    'envelope_invalid',
+    `Hop event envelope lacks ${missing.map((field) => `\`${field}\``).join(', ')}`,
+  );
+}
+
+function utf8(bytes: Buffer | Uint8Array): string {
+  // A Buffer decodes in place; a plain Uint8Array is viewed as one without copying.
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buffer.toString('utf8');
 }

@@ -15,13 +15,15 @@ export type HopEventClaim = 'claimed' | 'processing' | 'completed';
  * module ships {@link InMemoryHopEventStore} (the default) and {@link RedisHopEventStore}.
  */
 export interface HopEventStore {
+  // Each method may answer synchronously: the in-memory store does, sparing every delivery
+  // a few promise round trips.
   /**
    * Atomically claims `eventId` for `leaseMs` (after which a claim whose holder vanished
    * lapses), or says why it cannot be claimed.
    */
-  claim(eventId: string, leaseMs: number): Promise<HopEventClaim>;
+  claim(eventId: string, leaseMs: number): HopEventClaim | Promise<HopEventClaim>;
   /** Records that every handler of `eventId` succeeded. */
-  complete(eventId: string): Promise<void>;
+  complete(eventId: string): void | Promise<void>;
   /** Drops this delivery's claim on `eventId` after a failure, so a retry can claim it. */
-  release(eventId: string): Promise<void>;
+  release(eventId: string): void | Promise<void>;
 }

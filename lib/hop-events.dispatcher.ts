@@ -13,23 +13,28 @@ import type { HopEventMatcher } from './hop-event-pattern.js';
 import type { HopEvent } from './hop-event.types.js';
 import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
 import type { OnHopEventOptions } from './interfaces/on-hop-event-options.interface.js';
+import { HOP_EVENTS } from './hop-events.catalog.js';
+import { isPromiseLike } from './promise-like.js';
 
 /** One decorated method, ready to be called. */
 export interface HopEventHandlerBinding {
   /** `Class.method`, as logs name it. */
   readonly label: string;
   readonly matchers: readonly HopEventMatcher[];
+  /** The distinct names when every matcher is exact; `null` when one is a wildcard. */
+  readonly exactNames: readonly string[] | null;
   readonly options: OnHopEventOptions;
   readonly invoke: (event: HopEvent<string>) => unknown;
 }
 
 /** What one handler's run came to; returned through `emitAsync` to the dispatcher. */
 class HandlerOutcome {
-  constructor(
-    readonly label: string,
-    readonly failed: boolean,
-  ) {}
+  constructor(readonly failed: boolean) {}
 }
+
+// Outcomes carry no per-run data, so two instances serve every run.
+const SUCCEEDED = new HandlerOutcome(false);
+const FAILED = new HandlerOutcome(true);
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -43,6 +48,8 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
   private emitter!: EventEmitter2;
   private readonly attached: Array<[event: string, listener: Listener]> = [];
   private anyListener?: Listener;
+  // The emitted names of catalog events, built once rather than concatenated per delivery.
+  private readonly emittedNames = new Map<string, string>();
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -51,6 +58,7 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
 
   onModuleInit(): void {
     this.emitter = this.findAppEmitter() ?? new EventEmitter2({ maxListeners: 0 });
+    for (const { id } of HOP_EVENTS) this.emittedNames.set(id, `${this.config.eventPrefix}.${id}`);
   }
 
   /**
@@ -61,15 +69,15 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
   attach(bindings: readonly HopEventHandlerBinding[]): void {
     const wildcardBindings: HopEventHandlerBinding[] = [];
     for (const binding of bindings) {
-      if (binding.matchers.some((matcher) => matcher.kind === 'wildcard')) {
+      if (binding.exactNames === null) {
         wildcardBindings.push(binding);
         continue;
       }
-      const names = new Set(binding.matchers.map((matcher) => (matcher as { name: string }).name));
-      for (const name of names) {
-        const listener: Listener = (event) => this.run(binding, event as HopEvent<string>);
-        this.emitter.on(this.emittedName(name), listener);
-        this.attached.push([this.emittedName(name), listener]);
+      const listener: Listener = (event) => this.run(binding, event as HopEvent<string>);
+      for (const name of binding.exactNames) {
+        const emitted = this.emittedName(name);
+        this.emitter.on(emitted, listener);
+        this.attached.push([emitted, listener]);
       }
     }
     if (wildcardBindings.length > 0) this.attachWildcards(wildcardBindings);
@@ -79,18 +87,33 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
    * Runs every handler of a verified event and resolves once all have finished; rejects with
    * a 500 if any of them failed (each failure is logged by then).
    */
-  async dispatch(event: HopEvent<string>): Promise<void> {
-    const results: unknown = await this.emitter.emitAsync(this.emittedName(event.event), event);
-    const outcomes = Array.isArray(results) ? results.flat().filter(isOutcome) : [];
-    const failed = outcomes.filter((outcome) => outcome.failed).length;
+  dispatch(event: HopEvent<string>): Promise<void> {
+    const results: unknown = this.emitter.emitAsync(this.emittedName(event.event), event);
+    // emitAsync answers `false`, not a promise, when the emitter has no listener at all.
+    if (!isPromiseLike(results)) return Promise.resolve();
+    return Promise.resolve(results).then((values) => this.settle(event, values));
+  }
+
+  private settle(event: HopEvent<string>, values: unknown): void {
+    let ran = 0;
+    let failed = 0;
+    const count = (value: unknown): void => {
+      if (value instanceof HandlerOutcome) {
+        ran += 1;
+        if (value.failed) failed += 1;
+      } else if (Array.isArray(value)) {
+        value.forEach(count);
+      }
+    };
+    count(values);
     if (this.config.logging === 'deliveries') {
       this.logger.log(
-        `Hop event ${event.id} (${event.event}): ${outcomes.length} handler(s) ran, ${failed} failed`,
+        `Hop event ${event.id} (${event.event}): ${ran} handler(s) ran, ${failed} failed`,
       );
     }
     if (failed > 0) {
       throw new InternalServerErrorException(
-        `${failed} of ${outcomes.length} handlers failed for Hop event ${event.id} (${event.event}); see the application log`,
+        `${failed} of ${ran} handlers failed for Hop event ${event.id} (${event.event}); see the application log`,
       );
     }
   }
@@ -118,48 +141,41 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
     this.emitter.onAny(this.anyListener);
   }
 
-  private async run(
+  /** Runs one handler; never rejects, so every other handler runs to completion too. */
+  private run(
     binding: HopEventHandlerBinding,
     event: HopEvent<string>,
-  ): Promise<HandlerOutcome> {
+  ): HandlerOutcome | Promise<HandlerOutcome> {
+    let result: unknown;
     try {
-      await this.withTimeout(binding, event);
-      return new HandlerOutcome(binding.label, false);
+      result = binding.invoke(event);
     } catch (error) {
-      const suppressed = binding.options.suppressErrors === true;
-      const message =
-        `Handler ${binding.label} failed for Hop event ${event.id} (${event.event})` +
-        `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describe(error)}`;
-      this.logger.error(message, error instanceof Error ? error.stack : undefined);
-      return new HandlerOutcome(binding.label, !suppressed);
+      return this.failed(binding, event, error);
     }
+    const limit = this.config.handlerTimeoutMs;
+    if (!isPromiseLike(result)) return SUCCEEDED;
+    const finished = limit === null ? Promise.resolve(result) : within(result, limit);
+    return finished.then(
+      () => SUCCEEDED,
+      (error: unknown) => this.failed(binding, event, error),
+    );
   }
 
-  private async withTimeout(
+  private failed(
     binding: HopEventHandlerBinding,
     event: HopEvent<string>,
-  ): Promise<void> {
-    const limit = this.config.handlerTimeoutMs;
-    if (limit === null) {
-      await binding.invoke(event);
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`did not finish within handlerTimeoutMs (${limit} ms)`)),
-        limit,
-      );
-    });
-    try {
-      await Promise.race([binding.invoke(event), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    error: unknown,
+  ): HandlerOutcome {
+    const suppressed = binding.options.suppressErrors === true;
+    const message =
+      `Handler ${binding.label} failed for Hop event ${event.id} (${event.event})` +
+      `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describe(error)}`;
+    this.logger.error(message, error instanceof Error ? error.stack : undefined);
+    return suppressed ? SUCCEEDED : FAILED;
   }
 
   private emittedName(name: string): string {
-    return `${this.config.eventPrefix}.${name}`;
+    return this.emittedNames.get(name) ?? `${this.config.eventPrefix}.${name}`;
   }
 
   private findAppEmitter(): EventEmitter2 | undefined {
@@ -171,8 +187,16 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
   }
 }
 
-function isOutcome(value: unknown): value is HandlerOutcome {
-  return value instanceof HandlerOutcome;
+/** Settles like `result`, or rejects once `limit` ms have passed (the handler runs on). */
+function within(result: PromiseLike<unknown>, limit: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`did not finish within handlerTimeoutMs (${limit} ms)`)),
+      limit,
+    );
+  });
+  return Promise.race([result, timeout]).finally(() => clearTimeout(timer));
 }
 
 function describe(error: unknown): string {

@@ -3,7 +3,7 @@ import { ApplicationConfig, DiscoveryService, MetadataScanner } from '@nestjs/co
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { HOP_WEBHOOKS_CONFIG, HOP_WEBHOOKS_ROUTE } from './constants.js';
 import type { HopEventHandlerMetadata } from './decorators/on-hop-event.decorator.js';
-import { compileHopEventPattern, type HopEventMatcher } from './hop-event-pattern.js';
+import { compileHopEventPatterns, type HopEventMatcher } from './hop-event-pattern.js';
 import { HOP_EVENTS, isHopEventName, type HopEventName } from './hop-events.catalog.js';
 import { HopEventsDispatcher, type HopEventHandlerBinding } from './hop-events.dispatcher.js';
 import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
@@ -33,6 +33,9 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
     const bindings = this.discover();
     this.dispatcher.attach(bindings);
     if (this.config.logging === false) return;
+    for (const binding of bindings) {
+      for (const matcher of binding.matchers) this.warnIfUnreachable(binding.label, matcher);
+    }
     for (const binding of bindings) {
       const names = binding.matchers.map((matcher) =>
         matcher.kind === 'exact' ? matcher.name : matcher.pattern,
@@ -90,30 +93,25 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
         `@OnHopEvent on ${label}: ${instance.constructor.name} is request-scoped (or depends on a request-scoped provider), which Hop event handlers do not support. Keep the handler in a singleton provider and resolve request-scoped work from there.`,
       );
     }
-    const matchers = metadata.flatMap(({ events }) =>
-      events.map((pattern) => {
-        try {
-          return compileHopEventPattern(pattern);
-        } catch (error) {
-          throw new HopConfigurationError(`@OnHopEvent on ${label}: ${(error as Error).message}`);
-        }
-      }),
-    );
-    if (matchers.length === 0) {
-      throw new HopConfigurationError(`@OnHopEvent on ${label} names no event`);
-    }
-    matchers.forEach((matcher) => this.warnIfUnreachable(label, matcher));
-    const handler = (instance as Record<string, (event: unknown) => unknown>)[method];
+    // One decorator, the common case, was compiled when the class was defined.
+    const compiled =
+      metadata.length === 1
+        ? metadata[0]!
+        : compileHopEventPatterns(metadata.flatMap(({ events }) => events));
+    const handler = (instance as Record<string, (event: unknown) => unknown>)[method]!;
     return {
       label,
-      matchers,
-      options: Object.assign({}, ...metadata.map(({ options }) => options)),
+      matchers: compiled.matchers,
+      exactNames: compiled.exactNames,
+      options:
+        metadata.length === 1
+          ? metadata[0]!.options
+          : Object.assign({}, ...metadata.map(({ options }) => options)),
       invoke: (event) => handler.call(instance, event),
     };
   }
 
   private warnIfUnreachable(label: string, matcher: HopEventMatcher): void {
-    if (this.config.logging === false) return;
     if (matcher.kind === 'exact' && !isHopEventName(matcher.name)) {
       this.logger.warn(
         `@OnHopEvent('${matcher.name}') on ${label}: not a known Hop event, so it will likely never fire (check the spelling against HOP_EVENTS)`,

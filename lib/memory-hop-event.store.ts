@@ -17,8 +17,10 @@ export interface InMemoryHopEventStoreOptions {
 }
 
 interface EventRecord {
-  readonly state: 'processing' | 'completed';
-  readonly expiresAt: number;
+  state: 'processing' | 'completed';
+  expiresAt: number;
+  /** Where the id sits in the eviction ring. */
+  readonly slot: number;
 }
 
 /**
@@ -28,8 +30,12 @@ interface EventRecord {
 export class InMemoryHopEventStore implements HopEventStore {
   readonly capacity: number;
   readonly ttlMs: number;
-  // A Map iterates in insertion order, so its first key is always the oldest record.
   private readonly records = new Map<string, EventRecord>();
+  // Ids in the order they were first remembered; the next slot holds the one to forget. A
+  // ring rather than the Map's own order: finding a Map's first key walks over the holes
+  // that deletions leave, which made every eviction slower as events kept arriving.
+  private readonly ring: Array<string | undefined> = [];
+  private nextSlot = 0;
 
   constructor(options: InMemoryHopEventStoreOptions = {}) {
     this.capacity = positiveInteger(options.capacity ?? 10_000, 'capacity');
@@ -41,28 +47,39 @@ export class InMemoryHopEventStore implements HopEventStore {
     return this.records.size;
   }
 
-  async claim(eventId: string, leaseMs: number): Promise<HopEventClaim> {
+  claim(eventId: string, leaseMs: number): HopEventClaim {
     const now = Date.now();
     const record = this.records.get(eventId);
     if (record !== undefined && record.expiresAt > now) return record.state;
-    this.remember(eventId, { state: 'processing', expiresAt: now + leaseMs });
+    this.remember(eventId, 'processing', now + leaseMs);
     return 'claimed';
   }
 
-  async complete(eventId: string): Promise<void> {
-    this.remember(eventId, { state: 'completed', expiresAt: Date.now() + this.ttlMs });
+  complete(eventId: string): void {
+    this.remember(eventId, 'completed', Date.now() + this.ttlMs);
   }
 
-  async release(eventId: string): Promise<void> {
-    if (this.records.get(eventId)?.state === 'processing') this.records.delete(eventId);
-  }
-
-  private remember(eventId: string, record: EventRecord): void {
+  release(eventId: string): void {
+    const record = this.records.get(eventId);
+    if (record?.state !== 'processing') return;
     this.records.delete(eventId);
-    this.records.set(eventId, record);
-    if (this.records.size <= this.capacity) return;
-    const oldest = this.records.keys().next().value as string;
-    this.records.delete(oldest);
+    this.ring[record.slot] = undefined;
+  }
+
+  private remember(eventId: string, state: EventRecord['state'], expiresAt: number): void {
+    const record = this.records.get(eventId);
+    if (record !== undefined) {
+      record.state = state;
+      record.expiresAt = expiresAt;
+      return;
+    }
+    const slot = this.nextSlot;
+    this.nextSlot = (slot + 1) % this.capacity;
+    const forgotten = this.ring[slot];
+    if (forgotten !== undefined) this.records.delete(forgotten);
+    // Until the ring is full, the slot is its length: the assignment appends.
+    this.ring[slot] = eventId;
+    this.records.set(eventId, { state, expiresAt, slot });
   }
 }
 

@@ -1,10 +1,12 @@
 import { extendArrayMetadata } from '@nestjs/common/utils/extend-metadata.util.js';
 import { HOP_EVENT_HANDLER_METADATA } from '../constants.js';
+import { compileHopEventPatterns, type CompiledHopEventPatterns } from '../hop-event-pattern.js';
 import type { HopEventPattern } from '../hop-event.types.js';
+import { HopConfigurationError } from '../hop-webhook.errors.js';
 import type { OnHopEventOptions } from '../interfaces/on-hop-event-options.interface.js';
 
-/** What one `@OnHopEvent(...)` records on a method. */
-export interface HopEventHandlerMetadata {
+/** What one `@OnHopEvent(...)` records on a method: its names, compiled once, here. */
+export interface HopEventHandlerMetadata extends CompiledHopEventPatterns {
   readonly events: readonly string[];
   readonly options: OnHopEventOptions;
 }
@@ -25,11 +27,18 @@ export function OnHopEvent(
   events: HopEventPattern | readonly HopEventPattern[],
   options: OnHopEventOptions = {},
 ): MethodDecorator {
-  const metadata: HopEventHandlerMetadata = {
-    events: typeof events === 'string' ? [events] : [...events],
-    options,
-  };
-  return (_target, _key, descriptor) => {
+  const names: readonly string[] = typeof events === 'string' ? [events] : [...events];
+  return (target, key, descriptor) => {
+    let compiled: CompiledHopEventPatterns;
+    try {
+      compiled = compileHopEventPatterns(names);
+    } catch (error) {
+      // A malformed name fails where the class is defined, naming the method.
+      throw new HopConfigurationError(
+        `@OnHopEvent on ${target.constructor.name}.${String(key)}: ${(error as Error).message}`,
+      );
+    }
+    const metadata: HopEventHandlerMetadata = { events: names, options, ...compiled };
     extendArrayMetadata(
       HOP_EVENT_HANDLER_METADATA,
       [metadata],

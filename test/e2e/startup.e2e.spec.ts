@@ -12,12 +12,6 @@ class RequestScopedHandlers {
 }
 
 @Injectable()
-class MisspeltHandlers {
-  @OnHopEvent('ignite..deployment' as never)
-  never(): void {}
-}
-
-@Injectable()
 class FutureEventHandlers {
   @OnHopEvent('ignite.deployment.exploded' as never)
   onFuture(): void {}
@@ -77,13 +71,21 @@ describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
     expect(error.message).toContain('request-scoped');
   });
 
-  it('refuses a malformed event name at startup', async () => {
-    const error = await startupError(
-      { imports: [HopWebhooksModule.forRoot(SECRET)], providers: [MisspeltHandlers] },
-      adapter,
+  it('refuses a malformed event name where the class is defined, naming the method', () => {
+    const define = (events: unknown) => () => {
+      @Injectable()
+      class MisspeltHandlers {
+        @OnHopEvent(events as never)
+        never(): void {}
+      }
+      return MisspeltHandlers;
+    };
+    expect(define('ignite..deployment')).toThrow(HopConfigurationError);
+    expect(define('ignite..deployment')).toThrow(
+      "@OnHopEvent on MisspeltHandlers.never: 'ignite..deployment' is not an event name",
     );
-    expect(error.message).toContain('MisspeltHandlers.never');
-    expect(error.message).toContain("'ignite..deployment' is not an event name");
+    expect(define([])).toThrow('@OnHopEvent on MisspeltHandlers.never: no event name given');
+    expect(define('project.updated')).not.toThrow();
   });
 
   it('warns at startup about names that match no known event, and still starts', async () => {
