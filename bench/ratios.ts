@@ -2,6 +2,7 @@ import type { BootstrapResult } from './bootstrap.js';
 import type { TargetName } from './config.js';
 import type { TargetFigures } from './http-benchmark.js';
 import type { VerifyResult } from './verify.js';
+import { STORE_HEAP_BOUND_MB, type StoreMemoryResult } from './store-memory.js';
 
 /** One ratio of the run against its target. */
 export interface RatioCheck {
@@ -39,6 +40,7 @@ export function computeRatios(
   http: readonly TargetFigures[],
   verify: VerifyResult | undefined,
   bootstrap: BootstrapResult | undefined,
+  storeMemory?: StoreMemoryResult,
 ): RatioCheck[] {
   const rps = (target: TargetName): number | undefined =>
     http.find((figures) => figures.target === target)?.best?.requestsPerSecond;
@@ -84,6 +86,20 @@ export function computeRatios(
       // A non-positive denominator means the event-emitter's wiring drowned in the noise.
       bootstrap && bootstrap.wiringMs.eventEmitter > 0
         ? bootstrap.wiringMs.hop / bootstrap.wiringMs.eventEmitter
+        : null,
+      '<=',
+      1.5,
+    ),
+    check(
+      'store heap MB after 200,000 ids (default capacity)',
+      storeMemory ? storeMemory.heapAfterAllMb : null,
+      '<=',
+      STORE_HEAP_BOUND_MB,
+    ),
+    check(
+      'store heap after 200,000 ids / when first full (flat)',
+      storeMemory && storeMemory.heapAtCapacityMb > 0
+        ? storeMemory.heapAfterAllMb / storeMemory.heapAtCapacityMb
         : null,
       '<=',
       1.5,

@@ -19,6 +19,7 @@ import {
 } from './report.js';
 import { round } from './stats.js';
 import type { VerifyResult } from './verify.js';
+import { formatStoreMemoryTable, type StoreMemoryResult } from './store-memory.js';
 
 function machine(): Record<string, string | number> {
   const cores = cpus();
@@ -127,8 +128,18 @@ async function main(): Promise<number> {
     console.log('!!! the bootstrap benchmark failed');
   }
 
+  heading('Idempotency store memory: 200,000 distinct event ids (child process)');
+  let storeMemory: StoreMemoryResult | undefined;
+  try {
+    storeMemory = await runMeasuringChild<StoreMemoryResult>('./store-memory.js', ['--expose-gc']);
+    console.log(formatStoreMemoryTable(storeMemory));
+  } catch (error) {
+    failures.push(`store memory: ${error instanceof Error ? error.message : String(error)}`);
+    console.log('!!! the store memory benchmark failed');
+  }
+
   heading('Ratios (same run)');
-  const ratios = computeRatios(http, verify, bootstrap);
+  const ratios = computeRatios(http, verify, bootstrap, storeMemory);
   console.log(formatRatioTable(ratios));
   const missed = ratios.filter((ratio) => ratio.pass === false).map((ratio) => ratio.name);
   const seconds = (performance.now() - started) / 1000;
@@ -168,6 +179,13 @@ async function main(): Promise<number> {
         hop: round(bootstrap.wiringMs.hop, 1),
         eventEmitter: round(bootstrap.wiringMs.eventEmitter, 1),
       },
+    },
+    storeMemory: storeMemory && {
+      ids: storeMemory.ids,
+      capacity: storeMemory.capacity,
+      heapAtCapacityMb: round(storeMemory.heapAtCapacityMb, 2),
+      heapAfterAllMb: round(storeMemory.heapAfterAllMb, 2),
+      naiveSetMb: round(storeMemory.naiveSetMb, 2),
     },
     ratios: ratios.map((ratio) => ({
       ...ratio,

@@ -26,9 +26,10 @@ const CLAIM_POLL_MS = 50;
 @Injectable()
 export class HopDeliveryProcessor implements OnModuleDestroy {
   private readonly logger = new Logger('HopWebhooks');
-  // Deliveries whose handlers are running, by event id: a duplicate shares the outcome.
+  // Deliveries in progress: by event id when ids are deduplicated (a duplicate shares the
+  // outcome), in a set otherwise; shutdown waits for both.
   private readonly running = new Map<string, Promise<void>>();
-  private readonly inProgress = new Set<Promise<void>>();
+  private readonly unkeyed = new Set<Promise<void>>();
   private draining = false;
 
   constructor(
@@ -45,18 +46,20 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
     }
     if (this.config.maxEventAgeMs !== null) this.assertFresh(event, this.config.maxEventAgeMs);
     const { store } = this.config;
-    if (store === null) return this.track(this.dispatcher.dispatch(event));
+    if (store === null) return this.trackUnkeyed(this.dispatcher.dispatch(event));
     const running = this.running.get(event.id);
     if (running !== undefined) return running;
     const delivery = this.deliverOnce(event, store);
     this.running.set(event.id, delivery);
-    return this.track(delivery, event.id);
+    const settle = () => this.running.delete(event.id);
+    delivery.then(settle, settle);
+    return delivery;
   }
 
   /** Stops taking deliveries and waits for those in progress, before providers go away. */
   async onModuleDestroy(): Promise<void> {
     this.draining = true;
-    await Promise.allSettled(this.inProgress);
+    await Promise.allSettled([...this.running.values(), ...this.unkeyed]);
   }
 
   private deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
@@ -160,12 +163,9 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
     }
   }
 
-  private track(delivery: Promise<void>, eventId?: string): Promise<void> {
-    this.inProgress.add(delivery);
-    const settle = () => {
-      this.inProgress.delete(delivery);
-      if (eventId !== undefined) this.running.delete(eventId);
-    };
+  private trackUnkeyed(delivery: Promise<void>): Promise<void> {
+    this.unkeyed.add(delivery);
+    const settle = () => this.unkeyed.delete(delivery);
     delivery.then(settle, settle);
     return delivery;
   }

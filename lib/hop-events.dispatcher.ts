@@ -91,7 +91,7 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
     const results: unknown = this.emitter.emitAsync(this.emittedName(event.event), event);
     // emitAsync answers `false`, not a promise, when the emitter has no listener at all.
     if (!isPromiseLike(results)) return Promise.resolve();
-    return Promise.resolve(results).then((values) => this.settle(event, values));
+    return (results as Promise<unknown>).then((values) => this.settle(event, values));
   }
 
   private settle(event: HopEvent<string>, values: unknown): void {

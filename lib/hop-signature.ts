@@ -10,8 +10,6 @@ export type HopRawBody = Buffer | Uint8Array | string;
 /** One webhook secret (`whsec_…`), or several during a rotation: any of them is accepted. */
 export type HopSecrets = string | readonly string[];
 
-const SIGNATURE_FORMAT = /^[0-9a-fA-F]{64}$/;
-
 /**
  * Signs `rawBody` the way Hop does: HMAC-SHA256 keyed with the whole secret string
  * (`whsec_` prefix included), as upper-case hex. Use it to build deliveries in tests.
@@ -39,8 +37,8 @@ export function verifyHopSignature(
   secretOrSecrets: HopSecrets,
 ): boolean {
   const secrets = normalizeHopSecrets(secretOrSecrets, 'secretOrSecrets');
-  if (typeof signature !== 'string' || !SIGNATURE_FORMAT.test(signature)) return false;
-  return signatureMatches(rawBody, Buffer.from(signature, 'hex'), secrets);
+  const expected = hexDigest(signature);
+  return expected !== undefined && signatureMatches(rawBody, expected, secrets);
 }
 
 /**
@@ -51,13 +49,23 @@ export function decodeHopSignature(header: unknown): Buffer {
   if (header === undefined || header === null || header === '') {
     throw new HopSignatureError('signature_missing', 'X-Hop-Hooks-Signature header is missing');
   }
-  if (typeof header !== 'string' || !SIGNATURE_FORMAT.test(header)) {
+  const signature = hexDigest(header);
+  if (signature === undefined) {
     throw new HopSignatureError(
       'signature_malformed',
       'X-Hop-Hooks-Signature must be one value of 64 hexadecimal characters',
     );
   }
-  return Buffer.from(header, 'hex');
+  return signature;
+}
+
+/** The 32 bytes of a 64-character hex string (either case), or `undefined` for anything else. */
+function hexDigest(value: unknown): Buffer | undefined {
+  if (typeof value !== 'string' || value.length !== 64) return undefined;
+  // Node stops decoding hex at the first character that is not a hex digit, so a shorter
+  // result means the value was not all hex: no regular expression needed on the hot path.
+  const bytes = Buffer.from(value, 'hex');
+  return bytes.length === 32 ? bytes : undefined;
 }
 
 /**
