@@ -1,6 +1,7 @@
 // Memory of the default idempotency store: heap after 200,000 distinct event ids through an
 // InMemoryHopEventStore at its default capacity, beside a naive Set that remembers every id.
 // Run by run.ts in a child process with --expose-gc, or: node --expose-gc bench/dist/store-memory.js
+import { pathToFileURL } from 'node:url';
 import { hopId } from 'nestjs-hop-webhooks/testing';
 import { InMemoryHopEventStore } from 'nestjs-hop-webhooks';
 import { describeError, type ResultReport } from './ipc.js';
@@ -105,4 +106,5 @@ function main(): void {
   }
 }
 
-main();
+// run.ts imports the table and the bound from here: measure only when run as a script.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
