@@ -16,12 +16,8 @@ export interface InMemoryHopEventStoreOptions {
   ttlSeconds?: number;
 }
 
-interface EventRecord {
-  state: 'processing' | 'completed';
-  expiresAt: number;
-  /** Where the id sits in the eviction ring. */
-  readonly slot: number;
-}
+const PROCESSING = 0;
+const COMPLETED = 1;
 
 /**
  * The default {@link HopEventStore}: bounded and in this process only. With several app
@@ -30,11 +26,15 @@ interface EventRecord {
 export class InMemoryHopEventStore implements HopEventStore {
   readonly capacity: number;
   readonly ttlMs: number;
-  private readonly records = new Map<string, EventRecord>();
-  // Ids in the order they were first remembered; the next slot holds the one to forget. A
-  // ring rather than the Map's own order: finding a Map's first key walks over the holes
-  // that deletions leave, which made every eviction slower as events kept arriving.
-  private readonly ring: Array<string | undefined> = [];
+  // Each remembered id has a slot in a ring; the next slot holds the id to forget. Its state
+  // and expiry live in arrays by slot, so a record is no object of its own: every delivery
+  // leaves one string behind, not three heap objects for the garbage collector to promote.
+  // (A ring rather than the Map's own order: finding a Map's first key walks over the holes
+  // that deletions leave, which made every eviction slower as events kept arriving.)
+  private readonly slots = new Map<string, number>();
+  private readonly ids: Array<string | undefined> = [];
+  private readonly states: number[] = [];
+  private readonly expiries: number[] = [];
   private nextSlot = 0;
 
   constructor(options: InMemoryHopEventStoreOptions = {}) {
@@ -44,42 +44,48 @@ export class InMemoryHopEventStore implements HopEventStore {
 
   /** How many ids are remembered now. */
   get size(): number {
-    return this.records.size;
+    return this.slots.size;
   }
 
   claim(eventId: string, leaseMs: number): HopEventClaim {
     const now = Date.now();
-    const record = this.records.get(eventId);
-    if (record !== undefined && record.expiresAt > now) return record.state;
-    this.remember(eventId, 'processing', now + leaseMs);
+    const slot = this.slots.get(eventId);
+    if (slot !== undefined && this.expiries[slot]! > now) {
+      return this.states[slot] === COMPLETED ? 'completed' : 'processing';
+    }
+    this.remember(eventId, slot, PROCESSING, now + leaseMs);
     return 'claimed';
   }
 
   complete(eventId: string): void {
-    this.remember(eventId, 'completed', Date.now() + this.ttlMs);
+    this.remember(eventId, this.slots.get(eventId), COMPLETED, Date.now() + this.ttlMs);
   }
 
   release(eventId: string): void {
-    const record = this.records.get(eventId);
-    if (record?.state !== 'processing') return;
-    this.records.delete(eventId);
-    this.ring[record.slot] = undefined;
+    const slot = this.slots.get(eventId);
+    if (slot === undefined || this.states[slot] !== PROCESSING) return;
+    this.slots.delete(eventId);
+    this.ids[slot] = undefined;
   }
 
-  private remember(eventId: string, state: EventRecord['state'], expiresAt: number): void {
-    const record = this.records.get(eventId);
-    if (record !== undefined) {
-      record.state = state;
-      record.expiresAt = expiresAt;
-      return;
+  private remember(
+    eventId: string,
+    known: number | undefined,
+    state: number,
+    expiresAt: number,
+  ): void {
+    let slot = known;
+    if (slot === undefined) {
+      slot = this.nextSlot;
+      this.nextSlot = (slot + 1) % this.capacity;
+      const forgotten = this.ids[slot];
+      if (forgotten !== undefined) this.slots.delete(forgotten);
+      // Until the ring is full, the slot is the arrays' length: the assignments append.
+      this.ids[slot] = eventId;
+      this.slots.set(eventId, slot);
     }
-    const slot = this.nextSlot;
-    this.nextSlot = (slot + 1) % this.capacity;
-    const forgotten = this.ring[slot];
-    if (forgotten !== undefined) this.records.delete(forgotten);
-    // Until the ring is full, the slot is its length: the assignment appends.
-    this.ring[slot] = eventId;
-    this.records.set(eventId, { state, expiresAt, slot });
+    this.states[slot] = state;
+    this.expiries[slot] = expiresAt;
   }
 }
 
