@@ -15,7 +15,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { HOP_EVENTS, HopWebhooksModule, OnHopEvent } from 'nestjs-hop-webhooks';
 import { loadConfig } from './config.js';
 import { SECRET } from './fixture.js';
-import { describeError, type ResultReport } from './ipc.js';
+import { reportMeasurement } from './ipc.js';
 import { formatBootstrapTable } from './report.js';
 import { median } from './stats.js';
 
@@ -202,22 +202,5 @@ export async function runBootstrapBenchmark(repeats: number): Promise<BootstrapR
   };
 }
 
-async function main(): Promise<void> {
-  const { bootstrapRepeats } = loadConfig();
-  try {
-    const result = await runBootstrapBenchmark(bootstrapRepeats);
-    if (process.send) {
-      process.send({ type: 'result', result } satisfies ResultReport<BootstrapResult>);
-      process.disconnect();
-    } else {
-      console.log(formatBootstrapTable(result));
-    }
-  } catch (error) {
-    if (!process.send) throw error;
-    process.send({ type: 'failed', message: describeError(error) } satisfies ResultReport<never>);
-    process.disconnect();
-    process.exitCode = 1;
-  }
-}
-
-await main();
+const { bootstrapRepeats } = loadConfig();
+await reportMeasurement(() => runBootstrapBenchmark(bootstrapRepeats), formatBootstrapTable);

@@ -21,3 +21,27 @@ export type ResultReport<R> =
 export function describeError(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
+
+/**
+ * The `main` of a measuring child: measures, then reports the result to the orchestrator
+ * over IPC, or prints it as a table when run by hand.
+ */
+export async function reportMeasurement<R>(
+  measure: () => R | Promise<R>,
+  format: (result: R) => string,
+): Promise<void> {
+  try {
+    const result = await measure();
+    if (process.send) {
+      process.send({ type: 'result', result } satisfies ResultReport<R>);
+      process.disconnect();
+    } else {
+      console.log(format(result));
+    }
+  } catch (error) {
+    if (!process.send) throw error;
+    process.send({ type: 'failed', message: describeError(error) } satisfies ResultReport<never>);
+    process.disconnect();
+    process.exitCode = 1;
+  }
+}

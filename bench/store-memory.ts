@@ -4,7 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { hopId } from 'nestjs-hop-webhooks/testing';
 import { InMemoryHopEventStore } from 'nestjs-hop-webhooks';
-import { describeError, type ResultReport } from './ipc.js';
+import { reportMeasurement } from './ipc.js';
 import { formatFixed, formatTable } from './table.js';
 
 export const STORE_IDS = 200_000;
@@ -89,22 +89,7 @@ export function formatStoreMemoryTable(result: StoreMemoryResult): string {
   );
 }
 
-function main(): void {
-  try {
-    const result = runStoreMemoryBenchmark();
-    if (process.send) {
-      process.send({ type: 'result', result } satisfies ResultReport<StoreMemoryResult>);
-      process.disconnect();
-    } else {
-      console.log(formatStoreMemoryTable(result));
-    }
-  } catch (error) {
-    if (!process.send) throw error;
-    process.send({ type: 'failed', message: describeError(error) } satisfies ResultReport<never>);
-    process.disconnect();
-    process.exitCode = 1;
-  }
-}
-
 // run.ts imports the table and the bound from here: measure only when run as a script.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await reportMeasurement(runStoreMemoryBenchmark, formatStoreMemoryTable);
+}

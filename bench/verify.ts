@@ -6,7 +6,7 @@ import { constructHopEvent } from 'nestjs-hop-webhooks';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { loadConfig } from './config.js';
 import { benchDelivery, SECRET } from './fixture.js';
-import { describeError, type ResultReport } from './ipc.js';
+import { reportMeasurement } from './ipc.js';
 import { median } from './stats.js';
 import { formatVerifyTable } from './report.js';
 
@@ -135,24 +135,10 @@ async function timeFor(benchCase: VerifyCase, ms: number): Promise<number> {
   return total / calls;
 }
 
-async function main(): Promise<void> {
-  const { verifyBatches } = loadConfig();
-  try {
-    const result = await runVerifyBenchmark(verifyBatches);
-    // Reading `sink` keeps the calls' results observable, so the JIT cannot drop the calls.
-    if (typeof sink === 'symbol') console.log('(never printed)');
-    if (process.send) {
-      process.send({ type: 'result', result } satisfies ResultReport<VerifyResult>);
-      process.disconnect();
-    } else {
-      console.log(formatVerifyTable(result));
-    }
-  } catch (error) {
-    if (!process.send) throw error;
-    process.send({ type: 'failed', message: describeError(error) } satisfies ResultReport<never>);
-    process.disconnect();
-    process.exitCode = 1;
-  }
-}
-
-await main();
+const { verifyBatches } = loadConfig();
+await reportMeasurement(async () => {
+  const result = await runVerifyBenchmark(verifyBatches);
+  // Reading `sink` keeps the calls' results observable, so the JIT cannot drop the calls.
+  if (typeof sink === 'symbol') console.log('(never printed)');
+  return result;
+}, formatVerifyTable);

@@ -11,6 +11,7 @@ import type { HopWebhooksModuleOptions } from '../../lib/interfaces/hop-webhooks
 import { buildHopEvent, signHopDelivery } from '../../lib/testing/hop-delivery.js';
 import { HOP_EVENT_EXAMPLES, hopEventExampleData } from '../../lib/testing/hop-event-examples.js';
 import { DOCUMENTED_BODY } from './hop-docs-example.js';
+import { thrownBy } from '../src/thrown-by.js';
 
 const SECRET = 'whsec_Y2F0YWxvZy1hbmQtY29uZmlnLXNwZWM';
 
@@ -52,15 +53,6 @@ const REFERENCE_CATALOG: Record<string, string> = {
 };
 
 const IDS: readonly string[] = HOP_EVENTS.map((event) => event.id);
-
-function thrownBy(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to throw');
-}
 
 describe('HOP_EVENTS', () => {
   it('has 33 entries with unique ids', () => {

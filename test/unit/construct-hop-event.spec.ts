@@ -8,6 +8,7 @@ import {
   HopSignatureError,
   HopWebhookError,
 } from '../../lib/hop-webhook.errors.js';
+import { thrownBy } from '../src/thrown-by.js';
 
 const SECRET = 'whsec_Y29uc3RydWN0LWhvcC1ldmVudC1zcGVj';
 const OTHER_SECRET = 'whsec_YW5vdGhlci1zZWNyZXQ';
@@ -31,15 +32,6 @@ function signed(body: unknown, secret = SECRET): { raw: string; signature: strin
 function refusalOf(body: unknown): HopWebhookError {
   const { raw, signature } = signed(body);
   return thrownBy(() => constructHopEvent(raw, signature, SECRET)) as HopWebhookError;
-}
-
-function thrownBy(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to throw');
 }
 
 function without<K extends keyof typeof EVENT>(...fields: K[]): Omit<typeof EVENT, K> {

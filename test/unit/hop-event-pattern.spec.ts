@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileHopEventPattern, type HopEventMatcher } from '../../lib/hop-event-pattern.js';
 import { HOP_EVENTS } from '../../lib/hop-events.catalog.js';
 import { HopConfigurationError } from '../../lib/hop-webhook.errors.js';
+import { thrownBy } from '../src/thrown-by.js';
 
 const CATALOG: readonly string[] = HOP_EVENTS.map((event) => event.id);
 const UNKNOWN_NAMES = ['some.future.event', 'billing', 'ignite.deployment.volume.created'];
@@ -11,15 +12,6 @@ function matching(pattern: string, names: readonly string[] = CATALOG): string[]
   const matcher = compileHopEventPattern(pattern);
   if (matcher.kind !== 'wildcard') throw new Error(`${pattern} compiled to an exact name`);
   return names.filter((name) => matcher.test(name));
-}
-
-function thrownBy(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to throw');
 }
 
 describe('compileHopEventPattern', () => {

@@ -9,6 +9,7 @@ import {
 } from '../../lib/hop-signature.js';
 import { HopConfigurationError, HopSignatureError } from '../../lib/hop-webhook.errors.js';
 import { DOCUMENTED_BODY, DOCUMENTED_SIGNATURE } from './hop-docs-example.js';
+import { thrownBy } from '../src/thrown-by.js';
 
 const SECRET = 'whsec_c2VjcmV0LWZvci11bml0LXRlc3Rz';
 const OTHER_SECRET = 'whsec_b3RoZXItc2VjcmV0LWZvci10ZXN0cw';
@@ -21,15 +22,6 @@ function hmacHex(body: string | Uint8Array, key: string | Buffer): string {
 }
 
 /** What a function threw, so that its class, code and message can be checked. */
-function thrownBy(run: () => unknown): Error {
-  try {
-    run();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to throw');
-}
-
 // Secrets as a user could configure them: non-empty, not padded, not masked with '*'.
 const secretArbitrary = fc
   .oneof(
