@@ -23,9 +23,13 @@ import type { HopSecrets } from './hop-signature.js';
  */
 @Module({})
 export class HopWebhooksModule extends HopWebhooksConfigurableModule {
-  /** Registers the receiver with the webhook secret (or secrets), or with full options. */
+  /**
+   * Registers the receiver with the webhook secret (or secrets), or with full options.
+   * `forRoot(process.env.HOP_WEBHOOK_SECRET)` type-checks: an unset variable stops the app at
+   * startup with a message naming `secret`.
+   */
   static override forRoot(
-    secretOrOptions: HopSecrets | typeof HOP_WEBHOOKS_OPTIONS_TYPE,
+    secretOrOptions: HopSecrets | undefined | typeof HOP_WEBHOOKS_OPTIONS_TYPE,
   ): DynamicModule {
     const isOptions =
       typeof secretOrOptions === 'object' &&

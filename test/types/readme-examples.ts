@@ -1,0 +1,100 @@
+// The README's code, type-checked by `npm run typecheck` (not run): if an example stops
+// compiling, the README no longer tells the truth.
+import { Injectable, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import {
+  HopWebhooksModule,
+  HopWebhooksService,
+  OnHopEvent,
+  RedisHopEventStore,
+  signHopPayload,
+  type HopEvent,
+  type HopRedisClient,
+} from '../../lib/index.js';
+import {
+  buildHopEvent,
+  HopApiEmulator,
+  hopEventExampleData,
+  postHopEvent,
+} from '../../lib/testing/index.js';
+
+declare const alerts: { buildFailed(id: string): Promise<void> };
+declare const redis: HopRedisClient;
+
+@Injectable()
+export class DeploymentsService {
+  @OnHopEvent('ignite.deployment.build.updated')
+  async onBuildUpdated(event: HopEvent<'ignite.deployment.build.updated'>) {
+    if (event.data.state === 'failed') await alerts.buildFailed(event.data.id);
+  }
+
+  @OnHopEvent(['project.member.created', 'project.member.deleted'])
+  onMembership(_event: HopEvent<'project.member.created' | 'project.member.deleted'>) {}
+
+  @OnHopEvent('ignite.**')
+  onIgnite(_event: HopEvent) {}
+
+  @OnHopEvent('*')
+  audit(_event: HopEvent) {}
+}
+
+@Module({
+  imports: [HopWebhooksModule.forRoot(process.env.HOP_WEBHOOK_SECRET)],
+  providers: [DeploymentsService],
+})
+export class AppModule {}
+
+export const asyncRegistration = HopWebhooksModule.forRootAsync({
+  imports: [ConfigModule],
+  inject: [ConfigService],
+  useFactory: (config: ConfigService) => ({
+    secret: config.getOrThrow<string>('HOP_WEBHOOK_SECRET'),
+    api: { token: config.getOrThrow<string>('HOP_TOKEN') },
+  }),
+  path: 'integrations/hop',
+  isGlobal: true,
+});
+
+export const withRedis = HopWebhooksModule.forRoot({
+  secret: 'whsec_x',
+  idempotency: { store: new RedisHopEventStore(redis) },
+  maxEventAgeSeconds: 300,
+  handlerTimeoutMs: 10_000,
+});
+
+@Injectable()
+export class HopSetup {
+  constructor(private readonly hop: HopWebhooksService) {}
+
+  async rotate(id: string): Promise<string> {
+    return this.hop.regenerateSecret(id);
+  }
+}
+
+export async function testingExamples(): Promise<void> {
+  const app = await NestFactory.create(AppModule, { rawBody: true });
+  await app.listen(0, '127.0.0.1');
+  const url = `${await app.getUrl()}/hop/webhook`;
+  const event = buildHopEvent('ignite.deployment.build.updated', {
+    data: { ...hopEventExampleData('ignite.deployment.build.updated'), state: 'failed' },
+  });
+  await postHopEvent(url, event, 'whsec_test');
+  const body = JSON.stringify(event);
+  await fetch(url, {
+    method: 'POST',
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-hop-hooks-signature': signHopPayload(body, 'whsec_test'),
+    },
+  });
+
+  const hop = await HopApiEmulator.start();
+  await app.get(HopWebhooksService).syncSubscriptions(url);
+  const { deliveries } = await hop.emit('ignite.deployment.build.updated');
+  void deliveries[0]?.status;
+  hop.failNext(2, 503);
+  hop.delayNext(1, 2_000);
+  await hop.close();
+}
