@@ -67,7 +67,7 @@ export class HopApiClient {
         IDEMPOTENT.has(method) &&
         attempt < this.config.maxRetries &&
         (error.status === undefined
-          ? error.code === 'network_error'
+          ? error.code === 'network_error' || error.code === 'timeout'
           : RETRYABLE_STATUSES.has(error.status));
       if (!retryable) throw error;
       const delay = this.retryDelay(attempt, outcome.retryAfterMs);

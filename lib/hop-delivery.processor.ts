@@ -3,20 +3,26 @@ import {
   Injectable,
   InternalServerErrorException,
   Logger,
+  OnApplicationBootstrap,
   OnModuleDestroy,
+  Optional,
   ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import type { HopEventClaim, HopEventStore } from './hop-event.store.js';
 import type { HopEvent } from './hop-event.types.js';
 import { HopEventsDispatcher } from './hop-events.dispatcher.js';
+import { InMemoryHopEventStore } from './memory-hop-event.store.js';
 import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
 import { isPromiseLike } from './promise-like.js';
 
-// How often a delivery waiting on another instance's claim asks the store again.
-const CLAIM_POLL_MS = 50;
+// How often a delivery waiting on another instance's claim asks the store again: soon at
+// first, then less often, so that a long wait costs the store little.
+const CLAIM_POLL_FIRST_MS = 50;
+const CLAIM_POLL_MAX_MS = 1_000;
 
 /**
  * What happens to a verified event before and after its handlers: the replay window, running
@@ -24,7 +30,7 @@ const CLAIM_POLL_MS = 50;
  * and letting deliveries in progress finish on shutdown while refusing new ones with 503.
  */
 @Injectable()
-export class HopDeliveryProcessor implements OnModuleDestroy {
+export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('HopWebhooks');
   // Deliveries in progress: by event id when ids are deduplicated (a duplicate shares the
   // outcome), in a set otherwise; shutdown waits for both.
@@ -35,7 +41,23 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
   constructor(
     private readonly dispatcher: HopEventsDispatcher,
     @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
+
+  /**
+   * Drains when the HTTP adapter is told the app is closing: `app.close()` does that before
+   * any `onModuleDestroy`, so handlers finish while the providers they use are still there.
+   */
+  onApplicationBootstrap(): void {
+    this.warnIfLeaseCanLapse();
+    const adapter = this.adapterHost?.httpAdapter as { beforeClose?: () => unknown } | undefined;
+    if (adapter === undefined) return;
+    const previous = adapter.beforeClose?.bind(adapter);
+    adapter.beforeClose = async () => {
+      await previous?.();
+      await this.drain();
+    };
+  }
 
   /** Resolves when the event is handled (or was already); rejects with the HTTP answer. */
   process(event: HopEvent<string>): Promise<void> {
@@ -56,8 +78,23 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
     return delivery;
   }
 
-  /** Stops taking deliveries and waits for those in progress, before providers go away. */
+  private warnIfLeaseCanLapse(): void {
+    const { store, handlerTimeoutMs, leaseMs, logging } = this.config;
+    if (logging === false || store === null || store instanceof InMemoryHopEventStore) return;
+    if (handlerTimeoutMs !== null && handlerTimeoutMs < leaseMs) return;
+    // The claim is not renewed: a handler outliving it lets another instance run the event.
+    this.logger.warn(
+      `With a shared idempotency store, set handlerTimeoutMs below idempotency.leaseSeconds (${leaseMs / 1000} s): a delivery whose handlers outlast the lease can run again on another instance`,
+    );
+  }
+
+  /** Without an HTTP adapter's signal (or if it did not come), drain now. */
   async onModuleDestroy(): Promise<void> {
+    await this.drain();
+  }
+
+  /** Stops taking deliveries (503) and waits for those in progress to be answered. */
+  async drain(): Promise<void> {
     this.draining = true;
     await Promise.allSettled([...this.running.values(), ...this.unkeyed]);
   }
@@ -100,14 +137,16 @@ export class HopDeliveryProcessor implements OnModuleDestroy {
     const deadline = Date.now() + leaseMs;
     let claim = await first;
     let waited = false;
+    let pollMs = CLAIM_POLL_FIRST_MS;
     while (claim === 'processing') {
-      if (Date.now() >= deadline) {
+      if (this.draining || Date.now() >= deadline) {
         throw new ServiceUnavailableException(
           `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
         );
       }
       waited = true;
-      await sleep(CLAIM_POLL_MS);
+      await sleep(pollMs);
+      pollMs = Math.min(pollMs * 2, CLAIM_POLL_MAX_MS);
       claim = await this.store(event, () => store.claim(event.id, leaseMs));
     }
     if (claim === 'claimed' && waited) {

@@ -2,9 +2,12 @@ import { HopConfigurationError } from './hop-webhook.errors.js';
 
 const SEGMENT_FORMAT = /^(?:\*\*?|[a-z0-9_-]+)$/;
 
-/** A compiled `@OnHopEvent` name: exact names route directly, wildcards are tested. */
+/**
+ * A compiled `@OnHopEvent` name: exact names route directly (by `name`), wildcards by
+ * `test`; both can be tested.
+ */
 export type HopEventMatcher =
-  | { readonly kind: 'exact'; readonly name: string }
+  | { readonly kind: 'exact'; readonly name: string; readonly test: (name: string) => boolean }
   | {
       readonly kind: 'wildcard';
       readonly pattern: string;
@@ -38,7 +41,8 @@ function compile(pattern: unknown): HopEventMatcher {
       `'${pattern}' is not an event name or wildcard: use dot-separated lower-case segments, '*' for one segment, '**' for several`,
     );
   }
-  if (!pattern.includes('*')) return { kind: 'exact', name: pattern };
+  if (!pattern.includes('*'))
+    return { kind: 'exact', name: pattern, test: (name) => name === pattern };
   if (pattern === '*' || pattern === '**') return { kind: 'wildcard', pattern, test: () => true };
   const source = segments
     .map((segment) =>

@@ -8,9 +8,10 @@ import {
   type HopSecrets,
 } from './hop-signature.js';
 
-// Dot-separated lower-case segments, as every Hop event name is; anything else would be
-// ambiguous to route (a `*` in a name would act as a wildcard in EventEmitter2).
-const EVENT_NAME_FORMAT = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
+// Dot-separated segments of letters, digits, `_` and `-`, as Hop's event names are (names it
+// adds later pass too); refused: wildcards (`*` would match other listeners in
+// EventEmitter2), empty segments and white space, which no event name has.
+const EVENT_NAME_FORMAT = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
 const OPTIONAL_STRING_FIELDS = ['webhook_id', 'project_id', 'occurred_at'] as const;
 
 /**

@@ -27,6 +27,9 @@ export interface HopEventHandlerBinding {
   readonly invoke: (event: HopEvent<string>) => unknown;
 }
 
+// The prefixes whose handlers are subscribed on each emitter, across module registrations.
+const ATTACHED = new WeakMap<EventEmitter2, Set<string>>();
+
 /** What one handler's run came to; returned through `emitAsync` to the dispatcher. */
 class HandlerOutcome {
   constructor(readonly failed: boolean) {}
@@ -48,6 +51,7 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
   private emitter!: EventEmitter2;
   private readonly attached: Array<[event: string, listener: Listener]> = [];
   private anyListener?: Listener;
+  private attachedPrefix = false;
   // The emitted names of catalog events, built once rather than concatenated per delivery.
   private readonly emittedNames = new Map<string, string>();
 
@@ -67,6 +71,13 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
    * and a method whose names overlap still runs once per event.
    */
   attach(bindings: readonly HopEventHandlerBinding[]): void {
+    // Two registrations of the module (two paths, two Hop projects) share the app's emitter:
+    // the handlers are subscribed once, or each delivery would run them once per registration.
+    const prefixes = ATTACHED.get(this.emitter) ?? new Set<string>();
+    if (prefixes.has(this.config.eventPrefix)) return;
+    prefixes.add(this.config.eventPrefix);
+    ATTACHED.set(this.emitter, prefixes);
+    this.attachedPrefix = true;
     const wildcardBindings: HopEventHandlerBinding[] = [];
     for (const binding of bindings) {
       if (binding.exactNames === null) {
@@ -88,7 +99,22 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
    * a 500 if any of them failed (each failure is logged by then).
    */
   dispatch(event: HopEvent<string>): Promise<void> {
-    const results: unknown = this.emitter.emitAsync(this.emittedName(event.event), event);
+    let results: unknown;
+    try {
+      results = this.emitter.emitAsync(this.emittedName(event.event), event);
+    } catch (error) {
+      // Another listener on the app's emitter threw synchronously: a failed delivery, as a
+      // rejection, so the claim on the event is released like for any failure.
+      this.logger.error(
+        `A listener of ${this.emittedName(event.event)} threw for Hop event ${event.id}: ${describe(error)}`,
+        error instanceof Error ? error.stack : undefined,
+      );
+      return Promise.reject(
+        new InternalServerErrorException(
+          `A listener failed for Hop event ${event.id} (${event.event}); see the application log`,
+        ),
+      );
+    }
     // emitAsync answers `false`, not a promise, when the emitter has no listener at all.
     if (!isPromiseLike(results)) return Promise.resolve();
     return (results as Promise<unknown>).then((values) => this.settle(event, values));
@@ -121,8 +147,10 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
   onApplicationShutdown(): void {
     for (const [event, listener] of this.attached) this.emitter.off(event, listener);
     if (this.anyListener) this.emitter.offAny(this.anyListener);
+    if (this.attachedPrefix) ATTACHED.get(this.emitter)?.delete(this.config.eventPrefix);
     this.attached.length = 0;
     this.anyListener = undefined;
+    this.attachedPrefix = false;
   }
 
   private attachWildcards(bindings: readonly HopEventHandlerBinding[]): void {
@@ -131,9 +159,7 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
       if (typeof emitted !== 'string' || !emitted.startsWith(prefix)) return undefined;
       const name = emitted.slice(prefix.length);
       const matching = bindings.filter((binding) =>
-        binding.matchers.some((matcher) =>
-          matcher.kind === 'exact' ? matcher.name === name : matcher.test(name),
-        ),
+        binding.matchers.some((matcher) => matcher.test(name)),
       );
       if (matching.length === 0) return undefined;
       return Promise.all(matching.map((binding) => this.run(binding, event as HopEvent<string>)));

@@ -57,9 +57,7 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
   handledEventNames(): HopEventName[] {
     const matchers = this.discover().flatMap((binding) => binding.matchers);
     return HOP_EVENTS.map((event) => event.id).filter((name) =>
-      matchers.some((matcher) =>
-        matcher.kind === 'exact' ? matcher.name === name : matcher.test(name),
-      ),
+      matchers.some((matcher) => matcher.test(name)),
     );
   }
 
@@ -98,15 +96,19 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
       metadata.length === 1
         ? metadata[0]!
         : compileHopEventPatterns(metadata.flatMap(({ events }) => events));
+    const [{ options }] = metadata as [HopEventHandlerMetadata];
+    if (metadata.some((entry) => entry.options.suppressErrors !== options.suppressErrors)) {
+      // Options apply to the method, not to one of its names: two sets would be ambiguous.
+      throw new HopConfigurationError(
+        `@OnHopEvent on ${label} is applied several times with different options: use one @OnHopEvent with an array of names`,
+      );
+    }
     const handler = (instance as Record<string, (event: unknown) => unknown>)[method]!;
     return {
       label,
       matchers: compiled.matchers,
       exactNames: compiled.exactNames,
-      options:
-        metadata.length === 1
-          ? metadata[0]!.options
-          : Object.assign({}, ...metadata.map(({ options }) => options)),
+      options,
       invoke: (event) => handler.call(instance, event),
     };
   }

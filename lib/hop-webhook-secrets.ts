@@ -7,8 +7,11 @@ import { normalizeHopSecrets } from './hop-signature.js';
  */
 export class HopWebhookSecrets {
   private secrets: readonly string[];
+  // The newest secret obtained for each webhook: regenerating again replaces it, so a secret
+  // rotated away (perhaps because it leaked) stops being accepted here too.
+  private readonly obtained = new Map<string, string>();
 
-  constructor(configured: readonly string[]) {
+  constructor(private readonly configured: readonly string[]) {
     this.secrets = [...configured];
   }
 
@@ -17,9 +20,10 @@ export class HopWebhookSecrets {
     return this.secrets;
   }
 
-  /** Accepts `secret` from now on, in this process. */
-  accept(secret: string): void {
+  /** Accepts `secret`, the current one of `webhookId`, from now on, in this process. */
+  accept(webhookId: string, secret: string): void {
     const [checked] = normalizeHopSecrets(secret, 'secret');
-    if (!this.secrets.includes(checked!)) this.secrets = [...this.secrets, checked!];
+    this.obtained.set(webhookId, checked!);
+    this.secrets = [...new Set([...this.configured, ...this.obtained.values()])];
   }
 }

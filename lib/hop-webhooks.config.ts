@@ -34,6 +34,20 @@ export interface ResolvedHopWebhooksRoute {
   readonly decorators: readonly ClassDecorator[];
 }
 
+// Node's timers take at most 2^31 - 1 ms; a longer one fires after 1 ms instead.
+const MAX_TIMER_MS = 2_147_483_647;
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'secret',
+  'eventPrefix',
+  'logging',
+  'idempotency',
+  'maxEventAgeSeconds',
+  'clockSkewSeconds',
+  'handlerTimeoutMs',
+  'api',
+]);
+const EXTRA_KEYS: ReadonlySet<string> = new Set(['path', 'decorators', 'isGlobal']);
+
 const EVENT_PREFIX_FORMAT = /^[a-zA-Z0-9_-]+(?:\.[a-zA-Z0-9_-]+)*$/;
 const LOGGING_VALUES: readonly unknown[] = ['startup', 'deliveries', false];
 
@@ -48,6 +62,14 @@ export function resolveHopWebhooksConfig(
     fail(
       'options are missing: pass the webhook secret, e.g. forRoot({ secret: process.env.HOP_WEBHOOK_SECRET })',
     );
+  }
+  for (const key of Object.keys(options)) {
+    if (EXTRA_KEYS.has(key)) {
+      fail(
+        `\`${key}\` shapes the module, so in forRootAsync it stands beside useFactory, not in what the factory returns`,
+      );
+    }
+    if (!OPTION_KEYS.has(key)) fail(`unknown option \`${key}\``);
   }
   let secrets: readonly string[];
   try {
@@ -69,8 +91,15 @@ export function resolveHopWebhooksConfig(
       '`idempotency` must be an object ({ store, capacity, ttlSeconds, leaseSeconds }) or false',
     );
   }
-  if (idempotency && idempotency.store !== undefined && !isStore(idempotency.store)) {
-    fail('`idempotency.store` must implement HopEventStore (claim, complete, release)');
+  if (idempotency && idempotency.store !== undefined) {
+    if (!isStore(idempotency.store)) {
+      fail('`idempotency.store` must implement HopEventStore (claim, complete, release)');
+    }
+    if (idempotency.capacity !== undefined || idempotency.ttlSeconds !== undefined) {
+      fail(
+        '`idempotency.capacity` and `ttlSeconds` configure the default in-memory store: with your own `store`, configure it instead',
+      );
+    }
   }
   let store: HopEventStore | null = null;
   if (idempotency) {
@@ -98,13 +127,13 @@ export function resolveHopWebhooksConfig(
     maxEventAgeMs:
       options.maxEventAgeSeconds === undefined
         ? null
-        : seconds(options.maxEventAgeSeconds, 'maxEventAgeSeconds', 0),
+        : positive(options.maxEventAgeSeconds, 'maxEventAgeSeconds', 1000),
     clockSkewMs: seconds(options.clockSkewSeconds, 'clockSkewSeconds', 60, true),
     api: options.api === undefined ? null : resolveApi(options.api),
     handlerTimeoutMs:
       options.handlerTimeoutMs === undefined
         ? null
-        : positive(options.handlerTimeoutMs, 'handlerTimeoutMs'),
+        : timerMs(positive(options.handlerTimeoutMs, 'handlerTimeoutMs'), 'handlerTimeoutMs'),
   };
 }
 
@@ -152,7 +181,10 @@ function resolveApi(api: HopApiOptions): ResolvedHopApiConfig {
     token,
     project: kind === 'ptk' ? '@this' : (projectId as string),
     baseUrl: baseUrl.replace(/\/+$/, ''),
-    timeoutMs: api.timeoutMs === undefined ? 10_000 : positive(api.timeoutMs, 'api.timeoutMs'),
+    timeoutMs:
+      api.timeoutMs === undefined
+        ? 10_000
+        : timerMs(positive(api.timeoutMs, 'api.timeoutMs'), 'api.timeoutMs'),
     maxRetries,
   };
 }
@@ -160,14 +192,23 @@ function resolveApi(api: HopApiOptions): ResolvedHopApiConfig {
 function seconds(value: unknown, option: string, fallback: number, zeroAllowed = false): number {
   if (value === undefined) return fallback * 1000;
   if (zeroAllowed && value === 0) return 0;
-  return positive(value, option) * 1000;
+  return timerMs(positive(value, option, 1000), option);
 }
 
-function positive(value: unknown, option: string): number {
+/** A positive finite number, times `scale`, rounded up to whole milliseconds. */
+function positive(value: unknown, option: string, scale = 1): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     fail(`\`${option}\` must be a positive number, got ${JSON.stringify(value)}`);
   }
-  return value;
+  // Whole milliseconds: Redis refuses `PX 4019.9999999999995` (from 4.02 s).
+  return Math.ceil(value * scale);
+}
+
+function timerMs(ms: number, option: string): number {
+  if (ms > MAX_TIMER_MS) {
+    fail(`\`${option}\` is longer than a Node timer can wait (about 24.8 days)`);
+  }
+  return ms;
 }
 
 function isStore(value: unknown): value is HopEventStore {

@@ -26,7 +26,11 @@ export const {
   ASYNC_OPTIONS_TYPE: HOP_WEBHOOKS_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<HopWebhooksModuleOptions>({ moduleName: 'HopWebhooks' })
   .setClassMethodName('forRoot')
-  .setExtras<HopWebhooksModuleExtras>({ isGlobal: false }, withReceiver)
+  // Every extra is listed, so forRoot's options object sheds them before it is validated.
+  .setExtras<HopWebhooksModuleExtras>(
+    { isGlobal: false, path: undefined, decorators: undefined },
+    withReceiver,
+  )
   .build();
 
 /** Adds the receiving path (controller, guard, discovery, dispatch) to a module definition. */

@@ -89,7 +89,7 @@ export class HopWebhooksService {
         events,
       },
     );
-    this.secrets.accept(webhook.secret);
+    this.acceptSecret(webhook?.id, webhook?.secret, 'POST', client.webhooksPath());
     return webhook;
   }
 
@@ -131,11 +131,9 @@ export class HopWebhooksService {
   async regenerateSecret(id: string): Promise<string> {
     assertWebhookId(id);
     const client = this.api();
-    const { secret } = await client.request<{ secret: string }>(
-      'POST',
-      client.webhooksPath(id, 'regenerate'),
-    );
-    this.secrets.accept(secret);
+    const path = client.webhooksPath(id, 'regenerate');
+    const { secret } = await client.request<{ secret: string }>('POST', path);
+    this.acceptSecret(id, secret, 'POST', path);
     return secret;
   }
 
@@ -153,7 +151,11 @@ export class HopWebhooksService {
         'syncSubscriptions: no @OnHopEvent handler matches a known Hop event',
       );
     }
-    const matching = (await this.list()).filter((webhook) => webhook.webhook_url === url);
+    // `https://app.example.com/hop` and `…/hop/` are the same endpoint to Hop's callers.
+    const target = normalizeUrl(url);
+    const matching = (await this.list()).filter(
+      (webhook) => normalizeUrl(webhook.webhook_url) === target,
+    );
     if (matching.length > 1) {
       this.logger.warn(
         `${matching.length} Hop webhooks deliver to ${url}; syncing ${matching[0]!.id} only`,
@@ -176,6 +178,25 @@ export class HopWebhooksService {
     return { ...plan, webhook: await this.edit(existing.id, { events }) };
   }
 
+  /** Lets the receiver accept a secret Hop just issued; refuses an answer without one. */
+  private acceptSecret(webhookId: unknown, secret: unknown, method: string, path: string): void {
+    if (
+      typeof webhookId !== 'string' ||
+      typeof secret !== 'string' ||
+      !secret.startsWith('whsec_') ||
+      secret.includes('*')
+    ) {
+      throw new HopApiError(
+        200,
+        'invalid_response',
+        'the answer has no full webhook secret (whsec_…), so it cannot be accepted',
+        method,
+        path,
+      );
+    }
+    this.secrets.accept(webhookId, secret);
+  }
+
   private api(): HopApiClient {
     if (this.client === null) {
       throw new HopConfigurationError(
@@ -184,6 +205,10 @@ export class HopWebhooksService {
     }
     return this.client;
   }
+}
+
+function normalizeUrl(url: string): string {
+  return URL.canParse(url) ? new URL(url).href.replace(/\/$/, '') : url;
 }
 
 function assertUrl(url: unknown): asserts url is string {

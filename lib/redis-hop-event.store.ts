@@ -72,7 +72,7 @@ export class RedisHopEventStore implements HopEventStore {
     const key = this.key(eventId);
     const holder = `${PROCESSING}${randomUUID()}`;
     for (;;) {
-      if ((await this.redis.set(key, holder, 'PX', leaseMs, 'NX')) === 'OK') {
+      if ((await this.redis.set(key, holder, 'PX', Math.ceil(leaseMs), 'NX')) === 'OK') {
         this.claims.set(eventId, holder);
         return 'claimed';
       }

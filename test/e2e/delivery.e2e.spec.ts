@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -221,6 +222,71 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
   });
 });
 
+/** Stands for a database client: closed by the app's own onModuleDestroy. */
+@Injectable()
+class Database implements OnModuleDestroy {
+  closed = false;
+  onModuleDestroy(): void {
+    this.closed = true;
+  }
+}
+
+@Injectable()
+class SlowWriter {
+  readonly wrote: Array<{ id: string; databaseOpen: boolean }> = [];
+  constructor(private readonly database: Database) {}
+
+  @OnHopEvent('project.updated')
+  async write(event: HopEvent<'project.updated'>): Promise<void> {
+    await sleep(200);
+    this.wrote.push({ id: event.id, databaseOpen: !this.database.closed });
+  }
+}
+
+describe.each(ADAPTERS)('shutdown and the app’s own providers on %s', (adapter) => {
+  it('lets deliveries in progress finish before any onModuleDestroy runs', async () => {
+    const server = await startTestApp(adapter, {
+      imports: [HopWebhooksModule.forRoot({ secret: SECRET, logging: false, isGlobal: true })],
+      providers: [Database, SlowWriter],
+    });
+    const writer = server.app.get(SlowWriter);
+    const event = buildHopEvent('project.updated');
+    const answer = postHopEvent(server.url(), event, SECRET);
+    await sleep(50);
+    await server.app.close();
+    expect((await answer).status).toBe(204);
+    expect(writer.wrote).toEqual([{ id: event.id, databaseOpen: true }]);
+  });
+});
+
+describe.each(ADAPTERS)('another listener on the app’s emitter on %s', (adapter) => {
+  it('answers 500 when it throws synchronously, and the retry runs at once', async () => {
+    const server = await startTestApp(adapter, {
+      imports: [
+        EventEmitterModule.forRoot(),
+        HopWebhooksModule.forRoot({ secret: SECRET, logging: false }),
+      ],
+      providers: [CountingHandler],
+    });
+    const emitter = server.app.get(EventEmitter2);
+    const explode = (): never => {
+      throw new Error('synchronous listener failure');
+    };
+    emitter.on('hop.project.updated', explode);
+    const event = buildHopEvent('project.updated');
+    expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(500);
+    emitter.off('hop.project.updated', explode);
+    const started = Date.now();
+    expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+    // The failed delivery released its claim: the retry did not wait for the lease.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // It had run in the failed delivery too (before the other listener threw): that failure
+    // is why Hop retries, and the retry runs it again.
+    expect(server.app.get(CountingHandler).started.get(event.id)).toBe(2);
+    await server.close();
+  });
+});
+
 describe('a Redis store shared by two app instances', () => {
   let redis: RunningRedis | undefined;
   let clients: Redis[] = [];
@@ -285,6 +351,36 @@ describe('a Redis store shared by two app instances', () => {
       );
       expect(statuses).toEqual([204, 204, 204, 204]);
       expect(countStarts(event.id)).toBe(1);
+    });
+
+    it('accepts a fractional leaseSeconds (whole milliseconds for PX)', async (context) => {
+      if (!redis) return context.skip(unavailable.reason);
+      const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+      clients.push(client);
+      const server = await startCountingApp(adapter, {
+        idempotency: { store: new RedisHopEventStore(client), leaseSeconds: 4.02 },
+      });
+      servers.push(server);
+      const event = buildHopEvent('project.updated');
+      expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+    });
+
+    it('answers 503 at once to a delivery waiting on the other instance when its app shuts down', async (context) => {
+      if (!redis) return context.skip(unavailable.reason);
+      const [first, second] = await startInstances(adapter);
+      first.app.get(CountingHandler).delayMs = 1_500;
+      const event = buildHopEvent('project.updated');
+      const running = postHopEvent(first.url(), event, SECRET);
+      await sleep(100);
+      const waiting = postHopEvent(second.url(), event, SECRET);
+      await sleep(200);
+      const started = Date.now();
+      const closing = second.app.close();
+      expect((await waiting).status).toBe(503);
+      await closing;
+      expect(Date.now() - started).toBeLessThan(1_200);
+      expect((await running).status).toBe(204);
+      servers = servers.filter((server) => server !== second);
     });
 
     it('lets the retry of a failed delivery run on the other instance', async (context) => {

@@ -352,3 +352,32 @@ describe.each(ADAPTERS)('receiving Hop webhooks on %s', (adapter) => {
     }
   });
 });
+
+describe.each(ADAPTERS)('two registrations of the module on %s', (adapter) => {
+  it.each([
+    ['without', []],
+    ['with', [EventEmitterModule.forRoot()]],
+  ])(
+    'runs each handler once per delivery %s the app’s EventEmitterModule',
+    async (_case, emitterImports) => {
+      const server = await startTestApp(adapter, {
+        imports: [
+          ...emitterImports,
+          HopWebhooksModule.forRoot({ secret: SECRET, path: 'hop/project-a' }),
+          HopWebhooksModule.forRoot({ secret: OLD_SECRET, path: 'hop/project-b' }),
+        ],
+        providers: [CallRecorder, RoutingHandlers],
+      });
+      const recorder = server.app.get(CallRecorder);
+      const first = buildHopEvent('ignite.deployment.build.updated');
+      const second = buildHopEvent('ignite.deployment.build.updated');
+      expect((await postHopEvent(server.url('/hop/project-a'), first, SECRET)).status).toBe(204);
+      expect((await postHopEvent(server.url('/hop/project-b'), second, OLD_SECRET)).status).toBe(
+        204,
+      );
+      expect(recorder.handlersFor(first.id)).toEqual(['*', 'exact', 'ignite.**']);
+      expect(recorder.handlersFor(second.id)).toEqual(['*', 'exact', 'ignite.**']);
+      await server.close();
+    },
+  );
+});

@@ -1,6 +1,12 @@
 import { Injectable, Scope } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
-import { HopConfigurationError, HopWebhooksModule, OnHopEvent } from '../../lib/index.js';
+import {
+  HopConfigurationError,
+  HopWebhooksModule,
+  InMemoryHopEventStore,
+  OnHopEvent,
+  RedisHopEventStore,
+} from '../../lib/index.js';
 import { ADAPTERS, startTestApp, startupError } from '../src/test-app.js';
 
 const SECRET = 'whsec_startup-secret';
@@ -54,6 +60,38 @@ describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
       () => HopWebhooksModule.forRoot({ secret: SECRET, eventPrefix: 'hop.*' }),
       '`eventPrefix` must be',
     ],
+    [
+      'a misspelt option',
+      () => HopWebhooksModule.forRoot({ secret: SECRET, handlerTimeout: 5 } as never),
+      'unknown option `handlerTimeout`',
+    ],
+    [
+      'a path returned by the async factory',
+      () =>
+        HopWebhooksModule.forRootAsync({
+          useFactory: () => ({ secret: SECRET, path: 'hooks' }) as never,
+        }),
+      '`path` shapes the module, so in forRootAsync it stands beside useFactory',
+    ],
+    [
+      'a handler timeout no Node timer can wait',
+      () => HopWebhooksModule.forRoot({ secret: SECRET, handlerTimeoutMs: 3e9 }),
+      '`handlerTimeoutMs` is longer than a Node timer can wait',
+    ],
+    [
+      'an API timeout no Node timer can wait',
+      () => HopWebhooksModule.forRoot({ secret: SECRET, api: { token: 'ptk_x', timeoutMs: 3e9 } }),
+      '`api.timeoutMs` is longer than a Node timer can wait',
+    ],
+    [
+      'in-memory store settings beside a store of its own',
+      () =>
+        HopWebhooksModule.forRoot({
+          secret: SECRET,
+          idempotency: { store: new InMemoryHopEventStore(), capacity: 5 },
+        }),
+      'with your own `store`, configure it instead',
+    ],
   ])('refuses to start with %s, naming the option', async (_case, register, message) => {
     const error = await startupError({ imports: [register()] }, adapter);
     expect(error).toBeInstanceOf(HopConfigurationError);
@@ -101,6 +139,42 @@ describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
     );
     expect(warnings[1]).toContain(
       "@OnHopEvent('project.nothing.**') on FutureEventHandlers.onNothing",
+    );
+  });
+
+  it('refuses one method decorated twice with different options', async () => {
+    @Injectable()
+    class AmbiguousHandlers {
+      @OnHopEvent('project.updated')
+      @OnHopEvent('project.member.created', { suppressErrors: true })
+      onEither(): void {}
+    }
+    const error = await startupError(
+      { imports: [HopWebhooksModule.forRoot(SECRET)], providers: [AmbiguousHandlers] },
+      adapter,
+    );
+    expect(error.message).toContain(
+      '@OnHopEvent on AmbiguousHandlers.onEither is applied several times with different options',
+    );
+  });
+
+  it('warns when a shared store can see a handler outlast its claim', async () => {
+    const redis = {
+      set: async () => 'OK' as const,
+      get: async () => null,
+      eval: async () => 0,
+    };
+    const server = await startTestApp(adapter, {
+      imports: [
+        HopWebhooksModule.forRoot({
+          secret: SECRET,
+          idempotency: { store: new RedisHopEventStore(redis), leaseSeconds: 60 },
+        }),
+      ],
+    });
+    await server.close();
+    expect(server.logger.lines('warn').join('\n')).toContain(
+      'set handlerTimeoutMs below idempotency.leaseSeconds (60 s)',
     );
   });
 

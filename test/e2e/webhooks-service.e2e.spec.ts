@@ -468,6 +468,24 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       expect(recorder.handlersFor(third.event.id)).toEqual([]);
     });
 
+    it('stops accepting a secret once it has been regenerated again', async () => {
+      const webhook = await service.create(server.url(), ['project.updated']);
+      const rotatedAway = await service.regenerateSecret(webhook.id);
+      const current = await service.regenerateSecret(webhook.id);
+      const event = buildHopEvent('project.updated');
+      expect((await postHopEvent(server.url(), event, rotatedAway)).status).toBe(401);
+      expect((await postHopEvent(server.url(), event, webhook.secret)).status).toBe(401);
+      expect((await postHopEvent(server.url(), event, current)).status).toBe(204);
+    });
+
+    it('treats a URL with a trailing slash as the same webhook when syncing', async () => {
+      const created = await service.syncSubscriptions(`${server.url()}/`);
+      expect(created.action).toBe('create');
+      const again = await service.syncSubscriptions(server.url());
+      expect(again.action).toBe('none');
+      expect(hop.webhooks()).toHaveLength(1);
+    });
+
     it('refuses deliveries of a webhook whose secret it was never given', async () => {
       // Created beside the service, as from Hop's console: the receiver does not know its secret.
       const response = await fetch(`${hop.url}${THIS_PROJECT_WEBHOOKS}`, {
@@ -620,7 +638,9 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       'gives up on %s after api.timeoutMs with a HopApiError coded timeout',
       async (_name, method, call) => {
         const slow = await startEmulator();
-        const { service } = await startApp({ api: { baseUrl: slow.url, timeoutMs: 200 } });
+        const { service } = await startApp({
+          api: { baseUrl: slow.url, timeoutMs: 200, maxRetries: 0 },
+        });
         slow.delayNext(1, 1_000);
         let error: HopApiError | undefined;
         const took = await elapsedMs(async () => {
@@ -631,6 +651,19 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
         expect(error).toMatchObject({ code: 'timeout', method, path: THIS_PROJECT_WEBHOOKS });
       },
     );
+
+    it('retries a GET that timed out, but never a POST', async () => {
+      const slow = await startEmulator();
+      const { service } = await startApp({ api: { baseUrl: slow.url, timeoutMs: 200 } });
+      slow.delayNext(1, 1_000);
+      expect(await service.list()).toEqual([]);
+      slow.delayNext(1, 1_000);
+      const error = await rejection(service.create(HOOK_URL, ['project.updated']), HopApiError);
+      expect(error.code).toBe('timeout');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(calls(slow.requests).filter((call) => call.startsWith('POST'))).toHaveLength(1);
+      expect(calls(slow.requests).filter((call) => call.startsWith('GET'))).toHaveLength(2);
+    });
 
     it('waits well over a second for an answer by default', async () => {
       const { service } = await startApp();
@@ -777,7 +810,8 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       ];
       strict.failNext(2, 503);
       errors.push(await rejection(service.list(), HopApiError));
-      strict.delayNext(1, 1_000);
+      // Every attempt of the list (the first and its three retries) goes unanswered.
+      strict.delayNext(4, 1_000);
       errors.push(await rejection(service.list(), HopApiError));
 
       expect(

@@ -283,7 +283,6 @@ describe('constructHopEvent', () => {
       '*',
       '.ignite.deployment.created',
       'ignite.deployment.created.',
-      'Ignite.Deployment.Created',
       'ignite deployment created',
       'ignite/deployment/created',
     ])('refuses the event name %j', (name) => {
