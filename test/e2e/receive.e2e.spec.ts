@@ -381,3 +381,31 @@ describe.each(ADAPTERS)('two registrations of the module on %s', (adapter) => {
     },
   );
 });
+
+describe.each(ADAPTERS)('a custom eventPrefix on %s', (adapter) => {
+  it('re-emits under it, for @OnEvent listeners, and still runs @OnHopEvent handlers', async () => {
+    @Injectable()
+    class PrefixedListener {
+      constructor(private readonly calls: CallRecorder) {}
+      @OnEvent('integrations.hop.project.updated')
+      onUpdated(event: HopEvent<'project.updated'>): void {
+        this.calls.record('@OnEvent', event);
+      }
+      @OnEvent('hop.project.updated')
+      onDefaultPrefix(event: HopEvent<'project.updated'>): void {
+        this.calls.record('@OnEvent with the default prefix', event);
+      }
+    }
+    const server = await startTestApp(adapter, {
+      imports: [
+        EventEmitterModule.forRoot(),
+        HopWebhooksModule.forRoot({ secret: SECRET, eventPrefix: 'integrations.hop' }),
+      ],
+      providers: [CallRecorder, RoutingHandlers, PrefixedListener],
+    });
+    const event = buildHopEvent('project.updated');
+    expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+    expect(server.app.get(CallRecorder).handlersFor(event.id)).toEqual(['*', '@OnEvent']);
+    await server.close();
+  });
+});
