@@ -30,14 +30,18 @@ export interface HopEventHandlerBinding {
 // The prefixes whose handlers are subscribed on each emitter, across module registrations.
 const ATTACHED = new WeakMap<EventEmitter2, Set<string>>();
 
-/** What one handler's run came to; returned through `emitAsync` to the dispatcher. */
-class HandlerOutcome {
-  constructor(readonly failed: boolean) {}
+/** How the `@OnHopEvent` handlers of one dispatch went. */
+interface Tally {
+  ran: number;
+  failed: number;
+  /** The runs still going when their listener returned; none of them rejects. */
+  readonly pending: Promise<void>[];
 }
 
-// Outcomes carry no per-run data, so two instances serve every run.
-const SUCCEEDED = new HandlerOutcome(false);
-const FAILED = new HandlerOutcome(true);
+// The tally of the dispatch under way. Listeners run synchronously inside `emitAsync`, so
+// the handlers of this module, whichever registration subscribed them, count into the
+// dispatch that emitted the event; the other listeners of the app's emitter do not.
+let tallying: Tally | undefined;
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -99,39 +103,47 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
    * a 500 if any of them failed (each failure is logged by then).
    */
   dispatch(event: HopEvent<string>): Promise<void> {
+    const tally: Tally = { ran: 0, failed: 0, pending: [] };
+    const outer = tallying;
+    tallying = tally;
     let results: unknown;
     try {
       results = this.emitter.emitAsync(this.emittedName(event.event), event);
     } catch (error) {
-      // Another listener on the app's emitter threw synchronously: a failed delivery, as a
-      // rejection, so the claim on the event is released like for any failure.
-      this.logger.error(
-        `A listener of ${this.emittedName(event.event)} threw for Hop event ${event.id}: ${describe(error)}`,
-        error instanceof Error ? error.stack : undefined,
-      );
-      return Promise.reject(
-        new InternalServerErrorException(
-          `A listener failed for Hop event ${event.id} (${event.event}); see the application log`,
-        ),
-      );
+      // Another listener on the app's emitter threw synchronously.
+      return this.otherListenerFailed(event, tally, error);
+    } finally {
+      tallying = outer;
     }
     // emitAsync answers `false`, not a promise, when the emitter has no listener at all.
-    if (!isPromiseLike(results)) return Promise.resolve();
-    return (results as Promise<unknown>).then((values) => this.settle(event, values));
+    if (!isPromiseLike(results)) return Promise.resolve(this.settle(event, tally));
+    return (results as Promise<unknown>).then(
+      () => this.settle(event, tally),
+      (error: unknown) => this.otherListenerFailed(event, tally, error),
+    );
   }
 
-  private settle(event: HopEvent<string>, values: unknown): void {
-    let ran = 0;
-    let failed = 0;
-    const count = (value: unknown): void => {
-      if (value instanceof HandlerOutcome) {
-        ran += 1;
-        if (value.failed) failed += 1;
-      } else if (Array.isArray(value)) {
-        value.forEach(count);
-      }
-    };
-    count(values);
+  /**
+   * Another listener of the app's emitter failed (e.g. an `@OnEvent` with
+   * `suppressErrors: false`): `emitAsync` gives up at once, but this module's handlers still
+   * run to completion before the delivery is answered 500, so a retry cannot overlap them.
+   */
+  private async otherListenerFailed(
+    event: HopEvent<string>,
+    tally: Tally,
+    error: unknown,
+  ): Promise<never> {
+    this.logger.error(
+      `A listener of ${this.emittedName(event.event)} failed for Hop event ${event.id}: ${describe(error)}`,
+      error instanceof Error ? error.stack : undefined,
+    );
+    await Promise.all(tally.pending);
+    throw new InternalServerErrorException(
+      `A listener failed for Hop event ${event.id} (${event.event}); see the application log`,
+    );
+  }
+
+  private settle(event: HopEvent<string>, { ran, failed }: Tally): void {
     if (this.config.logging === 'deliveries') {
       this.logger.log(
         `Hop event ${event.id} (${event.event}): ${ran} handler(s) ran, ${failed} failed`,
@@ -162,42 +174,50 @@ export class HopEventsDispatcher implements OnModuleInit, OnApplicationShutdown 
         binding.matchers.some((matcher) => matcher.test(name)),
       );
       if (matching.length === 0) return undefined;
-      return Promise.all(matching.map((binding) => this.run(binding, event as HopEvent<string>)));
+      const runs = matching.map((binding) => this.run(binding, event as HopEvent<string>));
+      return runs.some((run) => run !== undefined) ? Promise.all(runs) : undefined;
     };
     this.emitter.onAny(this.anyListener);
   }
 
-  /** Runs one handler; never rejects, so every other handler runs to completion too. */
-  private run(
-    binding: HopEventHandlerBinding,
-    event: HopEvent<string>,
-  ): HandlerOutcome | Promise<HandlerOutcome> {
+  /**
+   * Runs one handler and counts its outcome into the dispatch's tally. Never rejects, so
+   * every other handler runs to completion too.
+   */
+  private run(binding: HopEventHandlerBinding, event: HopEvent<string>): Promise<void> | undefined {
+    // Emitted by someone else than `dispatch` (the app itself): counted nowhere.
+    const tally = tallying ?? { ran: 0, failed: 0, pending: [] };
+    tally.ran += 1;
     let result: unknown;
     try {
       result = binding.invoke(event);
     } catch (error) {
-      return this.failed(binding, event, error);
+      this.failed(binding, event, error, tally);
+      return undefined;
     }
+    if (!isPromiseLike(result)) return undefined;
     const limit = this.config.handlerTimeoutMs;
-    if (!isPromiseLike(result)) return SUCCEEDED;
     const finished = limit === null ? Promise.resolve(result) : within(result, limit);
-    return finished.then(
-      () => SUCCEEDED,
-      (error: unknown) => this.failed(binding, event, error),
+    const settled = finished.then(
+      () => undefined,
+      (error: unknown) => this.failed(binding, event, error, tally),
     );
+    tally.pending.push(settled);
+    return settled;
   }
 
   private failed(
     binding: HopEventHandlerBinding,
     event: HopEvent<string>,
     error: unknown,
-  ): HandlerOutcome {
+    tally: Tally,
+  ): void {
     const suppressed = binding.options.suppressErrors === true;
     const message =
       `Handler ${binding.label} failed for Hop event ${event.id} (${event.event})` +
       `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describe(error)}`;
     this.logger.error(message, error instanceof Error ? error.stack : undefined);
-    return suppressed ? SUCCEEDED : FAILED;
+    if (!suppressed) tally.failed += 1;
   }
 
   private emittedName(name: string): string {

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
+import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { Redis } from 'ioredis';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -283,6 +283,35 @@ describe.each(ADAPTERS)('another listener on the app’s emitter on %s', (adapte
     // It had run in the failed delivery too (before the other listener threw): that failure
     // is why Hop retries, and the retry runs it again.
     expect(server.app.get(CountingHandler).started.get(event.id)).toBe(2);
+    await server.close();
+  });
+});
+
+@Injectable()
+class RejectingListener {
+  @OnEvent('hop.project.updated', { suppressErrors: false })
+  async reject(): Promise<void> {
+    throw new Error('plain listener rejected');
+  }
+}
+
+describe.each(ADAPTERS)('an @OnEvent listener that rejects on %s', (adapter) => {
+  it('answers 500 only once the module’s own handlers have finished', async () => {
+    const server = await startTestApp(adapter, {
+      imports: [
+        EventEmitterModule.forRoot(),
+        HopWebhooksModule.forRoot({ secret: SECRET, logging: false }),
+      ],
+      providers: [CountingHandler, RejectingListener],
+    });
+    const handler = server.app.get(CountingHandler);
+    handler.delayMs = 200;
+    const event = buildHopEvent('project.updated');
+    const response = await postHopEvent(server.url(), event, SECRET);
+    expect(response.status).toBe(500);
+    expect(handler.succeeded.get(event.id)).toBe(1);
+    const logged = server.logger.lines('error').find((line) => line.includes(event.id));
+    expect(logged).toContain('plain listener rejected');
     await server.close();
   });
 });
