@@ -1,3 +1,5 @@
+import { HopConfigurationError } from './hop-webhook.errors.js';
+
 /**
  * What a store answers when a delivery asks to handle an event id:
  * - `claimed`: no one has handled it; this delivery runs the handlers;
@@ -26,4 +28,17 @@ export interface HopEventStore {
   complete(eventId: string): void | Promise<void>;
   /** Drops this delivery's claim on `eventId` after a failure, so a retry can claim it. */
   release(eventId: string): void | Promise<void>;
+}
+
+/**
+ * A store's whole-number option, checked where the store is built; the message names both.
+ * @internal
+ */
+export function positiveStoreOption(store: string, option: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new HopConfigurationError(
+      `${store}: \`${option}\` must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
 }

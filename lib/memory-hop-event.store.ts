@@ -1,5 +1,4 @@
-import type { HopEventClaim, HopEventStore } from './hop-event.store.js';
-import { HopConfigurationError } from './hop-webhook.errors.js';
+import { positiveStoreOption, type HopEventClaim, type HopEventStore } from './hop-event.store.js';
 
 /** Options of {@link InMemoryHopEventStore}. */
 export interface InMemoryHopEventStoreOptions {
@@ -16,6 +15,7 @@ export interface InMemoryHopEventStoreOptions {
   ttlSeconds?: number;
 }
 
+const STORE = 'InMemoryHopEventStore';
 const PROCESSING = 0;
 const COMPLETED = 1;
 
@@ -38,8 +38,8 @@ export class InMemoryHopEventStore implements HopEventStore {
   private nextSlot = 0;
 
   constructor(options: InMemoryHopEventStoreOptions = {}) {
-    this.capacity = positiveInteger(options.capacity ?? 10_000, 'capacity');
-    this.ttlMs = positiveInteger(options.ttlSeconds ?? 86_400, 'ttlSeconds') * 1000;
+    this.capacity = positiveStoreOption(STORE, 'capacity', options.capacity ?? 10_000);
+    this.ttlMs = positiveStoreOption(STORE, 'ttlSeconds', options.ttlSeconds ?? 86_400) * 1000;
   }
 
   /** How many ids are remembered now. */
@@ -87,13 +87,4 @@ export class InMemoryHopEventStore implements HopEventStore {
     this.states[slot] = state;
     this.expiries[slot] = expiresAt;
   }
-}
-
-function positiveInteger(value: number, option: string): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new HopConfigurationError(
-      `InMemoryHopEventStore: \`${option}\` must be a positive integer, got ${String(value)}`,
-    );
-  }
-  return value;
 }

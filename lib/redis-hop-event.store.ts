@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HopEventClaim, HopEventStore } from './hop-event.store.js';
+import { positiveStoreOption, type HopEventClaim, type HopEventStore } from './hop-event.store.js';
 import { HopConfigurationError } from './hop-webhook.errors.js';
 
 /**
@@ -58,14 +58,9 @@ export class RedisHopEventStore implements HopEventStore {
         'RedisHopEventStore needs an ioredis client, e.g. new RedisHopEventStore(new Redis(url))',
       );
     }
-    const ttlSeconds = options.ttlSeconds ?? 86_400;
-    if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
-      throw new HopConfigurationError(
-        `RedisHopEventStore: \`ttlSeconds\` must be a positive integer, got ${String(ttlSeconds)}`,
-      );
-    }
     this.keyPrefix = options.keyPrefix ?? 'hop:event:';
-    this.ttlMs = ttlSeconds * 1000;
+    this.ttlMs =
+      positiveStoreOption('RedisHopEventStore', 'ttlSeconds', options.ttlSeconds ?? 86_400) * 1000;
   }
 
   async claim(eventId: string, leaseMs: number): Promise<HopEventClaim> {
