@@ -80,7 +80,7 @@ const STAGES: ReadonlyArray<readonly [string, (frame: CallFrame) => boolean]> = 
 ];
 
 function isOurFile(frame: CallFrame, file: string): boolean {
-  return frame.url.endsWith(`/dist/${file}`) && !frame.url.includes('/bench/');
+  return frame.url.endsWith(`/dist/esm/${file}`) && !frame.url.includes('/bench/');
 }
 
 function ours(frame: CallFrame, file: string, name: string): boolean {

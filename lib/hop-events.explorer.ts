@@ -9,6 +9,7 @@ import { HopEventsDispatcher, type HopEventHandlerBinding } from './hop-events.d
 import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
 import { HopConfigurationError } from './hop-webhook.errors.js';
 import type { ResolvedHopWebhooksConfig, ResolvedHopWebhooksRoute } from './hop-webhooks.config.js';
+import { describeHopWebhooksRoute } from './hop-webhooks.route.js';
 
 /**
  * Finds every `@OnHopEvent` method of the app's providers and controllers at bootstrap and
@@ -43,7 +44,7 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
       this.logger.log(`${binding.label} ← ${names.join(', ')}`);
     }
     this.logger.log(
-      `Receiving Hop webhooks at POST ${this.publicPath()}; ${bindings.length} handler(s) wired`,
+      `Receiving Hop webhooks at ${describeHopWebhooksRoute(this.route, this.applicationConfig)}; ${bindings.length} handler(s) wired`,
     );
   }
 
@@ -124,13 +125,5 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
         `@OnHopEvent('${matcher.pattern}') on ${label}: matches no known Hop event ('*' is one segment, '**' several)`,
       );
     }
-  }
-
-  private publicPath(): string {
-    const prefix = this.applicationConfig?.getGlobalPrefix() ?? '';
-    return `/${[prefix, this.route.path]
-      .map((part) => part.replace(/^\/+|\/+$/g, ''))
-      .filter(Boolean)
-      .join('/')}`;
   }
 }

@@ -7,6 +7,7 @@ import {
   UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { isParsedContentType, readRawBody, type HopWebhookRequest } from './hop-raw-body.js';
 import {
   assertSignatureMatches,
@@ -16,9 +17,16 @@ import {
 import { HopSignatureError } from './hop-webhook.errors.js';
 import { HopWebhookSecrets } from './hop-webhook-secrets.js';
 
-const RAW_BODY_MISSING =
-  'Raw body is not available, so the Hop signature cannot be verified: create the app with ' +
-  '`NestFactory.create(AppModule, { rawBody: true })` (and keep its body parser enabled)';
+/** Names the fix for the adapter in use, as the app is created in `main.ts` and in tests. */
+function rawBodyMissing(adapter: string | undefined): string {
+  const fastify = adapter === 'fastify' ? 'new FastifyAdapter(), ' : '';
+  return (
+    'Raw body is not available, so the Hop signature cannot be verified: create the app with ' +
+    `\`rawBody: true\`, i.e. \`NestFactory.create(AppModule, ${fastify}{ rawBody: true })\` in main.ts, ` +
+    `or \`moduleRef.createNestApplication(${fastify}{ rawBody: true })\` after \`Test.createTestingModule(...).compile()\` in tests ` +
+    '(and keep the body parser enabled)'
+  );
+}
 
 /**
  * Lets a request through only if its `X-Hop-Hooks-Signature` is the HMAC-SHA256 of the exact
@@ -30,7 +38,10 @@ export class HopSignatureGuard implements CanActivate {
   private readonly logger = new Logger('HopWebhooks');
   private rawBodyMissingLogged = false;
 
-  constructor(private readonly secrets: HopWebhookSecrets) {}
+  constructor(
+    private readonly secrets: HopWebhookSecrets,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<HopWebhookRequest>();
@@ -52,10 +63,11 @@ export class HopSignatureGuard implements CanActivate {
         `Hop webhooks are sent as application/json, not ${request.headers['content-type'] ?? 'without a Content-Type'}`,
       );
     }
+    const message = rawBodyMissing(this.adapterHost.httpAdapter?.getType());
     if (!this.rawBodyMissingLogged) {
       this.rawBodyMissingLogged = true;
-      this.logger.error(RAW_BODY_MISSING);
+      this.logger.error(message);
     }
-    throw new InternalServerErrorException(RAW_BODY_MISSING);
+    throw new InternalServerErrorException(message);
   }
 }

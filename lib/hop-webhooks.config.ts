@@ -1,3 +1,4 @@
+import { VERSION_NEUTRAL } from '@nestjs/common';
 import { DEFAULT_EVENT_PREFIX, DEFAULT_PATH } from './constants.js';
 import type { ResolvedHopApiConfig } from './hop-api.client.js';
 import type { HopEventStore } from './hop-event.store.js';
@@ -31,6 +32,8 @@ export interface ResolvedHopWebhooksConfig {
 /** Where the webhook controller is mounted, and what it is decorated with. */
 export interface ResolvedHopWebhooksRoute {
   readonly path: string;
+  /** `VERSION_NEUTRAL` unless the `version` option says otherwise. */
+  readonly version: string | typeof VERSION_NEUTRAL | (string | typeof VERSION_NEUTRAL)[];
   readonly decorators: readonly ClassDecorator[];
 }
 
@@ -46,7 +49,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'handlerTimeoutMs',
   'api',
 ]);
-const EXTRA_KEYS: ReadonlySet<string> = new Set(['path', 'decorators', 'isGlobal']);
+const EXTRA_KEYS: ReadonlySet<string> = new Set(['path', 'version', 'decorators', 'isGlobal']);
 
 const EVENT_PREFIX_FORMAT = /^[a-zA-Z0-9_-]+(?:\.[a-zA-Z0-9_-]+)*$/;
 const LOGGING_VALUES: readonly unknown[] = ['startup', 'deliveries', false];
@@ -222,17 +225,31 @@ function isStore(value: unknown): value is HopEventStore {
   );
 }
 
-/** Validates `path` and `decorators`, which are known when the module is imported. */
+/** Validates `path`, `version` and `decorators`, which are known when the module is imported. */
 export function resolveHopWebhooksRoute(extras: HopWebhooksModuleExtras): ResolvedHopWebhooksRoute {
   const path = extras.path ?? DEFAULT_PATH;
+  const version = extras.version ?? VERSION_NEUTRAL;
   const decorators = extras.decorators ?? [];
   if (typeof path !== 'string') {
     fail(`\`path\` must be a string, got ${typeof path}`);
   }
+  const versions: readonly unknown[] = Array.isArray(version) ? version : [version];
+  if (
+    versions.length === 0 ||
+    !versions.every((item) => item === VERSION_NEUTRAL || (typeof item === 'string' && item !== ''))
+  ) {
+    fail(
+      "`version` must be a version such as '1', an array of them, or VERSION_NEUTRAL (the default)",
+    );
+  }
   if (!Array.isArray(decorators) || !decorators.every((item) => typeof item === 'function')) {
     fail('`decorators` must be an array of class decorators, e.g. [Public()]');
   }
-  return { path: path.replace(/^\/+|\/+$/g, ''), decorators };
+  return {
+    path: path.replace(/^\/+|\/+$/g, ''),
+    version: Array.isArray(version) ? [...version] : (version as string | typeof VERSION_NEUTRAL),
+    decorators,
+  };
 }
 
 function fail(problem: string): never {

@@ -8,7 +8,6 @@ import {
   UseGuards,
   BadRequestException,
 } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { parseHopEvent } from './hop-event.parser.js';
 import { HopDeliveryProcessor } from './hop-delivery.processor.js';
 import { readRawBody, type HopWebhookRequest } from './hop-raw-body.js';
@@ -49,7 +48,7 @@ export function createHopWebhooksController(
 ): Type<HopWebhooksController> {
   const Base = HopWebhooksController;
   const controller = class HopWebhooksController extends Base {};
-  Reflect.defineMetadata(PATH_METADATA, route.path, controller);
+  Controller({ path: route.path, version: route.version })(controller);
   for (const decorate of route.decorators) decorate(controller);
   return controller;
 }

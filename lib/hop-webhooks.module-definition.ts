@@ -28,7 +28,7 @@ export const {
   .setClassMethodName('forRoot')
   // Every extra is listed, so forRoot's options object sheds them before it is validated.
   .setExtras<HopWebhooksModuleExtras>(
-    { isGlobal: false, path: undefined, decorators: undefined },
+    { isGlobal: false, path: undefined, version: undefined, decorators: undefined },
     withReceiver,
   )
   .build();

@@ -25,6 +25,7 @@ export type {
   HopWebhooksLogging,
   HopWebhooksModuleExtras,
   HopWebhooksModuleOptions,
+  HopWebhooksRouteVersion,
 } from './interfaces/hop-webhooks-options.interface.js';
 export type { OnHopEventOptions } from './interfaces/on-hop-event-options.interface.js';
 export type { HopWebhookRequest } from './hop-raw-body.js';

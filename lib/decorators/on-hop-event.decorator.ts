@@ -1,4 +1,3 @@
-import { extendArrayMetadata } from '@nestjs/common/utils/extend-metadata.util.js';
 import { HOP_EVENT_HANDLER_METADATA } from '../constants.js';
 import { compileHopEventPatterns, type CompiledHopEventPatterns } from '../hop-event-pattern.js';
 import type { HopEventPattern } from '../hop-event.types.js';
@@ -39,11 +38,10 @@ export function OnHopEvent(
       );
     }
     const metadata: HopEventHandlerMetadata = { events: names, options, ...compiled };
-    extendArrayMetadata(
-      HOP_EVENT_HANDLER_METADATA,
-      [metadata],
-      descriptor.value as unknown as Function,
-    );
+    const method = descriptor.value as object;
+    const earlier: readonly HopEventHandlerMetadata[] =
+      Reflect.getMetadata(HOP_EVENT_HANDLER_METADATA, method) ?? [];
+    Reflect.defineMetadata(HOP_EVENT_HANDLER_METADATA, [...earlier, metadata], method);
     return descriptor;
   };
 }

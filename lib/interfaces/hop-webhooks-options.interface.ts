@@ -1,3 +1,4 @@
+import type { VERSION_NEUTRAL } from '@nestjs/common';
 import type { HopEventStore } from '../hop-event.store.js';
 import type { HopSecrets } from '../hop-signature.js';
 
@@ -7,7 +8,7 @@ export interface HopWebhooksModuleOptions {
    * The webhook secret (`whsec_…`) Hop showed when the webhook was created, or several
    * secrets while rotating: a delivery signed with any of them is accepted.
    */
-  secret: HopSecrets;
+  secret: HopSecrets | undefined;
   /**
    * Verified events are re-emitted on `EventEmitter2` as `<eventPrefix>.<event name>`, so a
    * plain `@OnEvent('hop.ignite.deployment.build.updated')` receives them too.
@@ -93,6 +94,10 @@ export interface HopIdempotencyOptions {
   leaseSeconds?: number;
 }
 
+/** See {@link HopWebhooksModuleExtras.version}: what Nest's `@Controller({ version })` takes. */
+export type HopWebhooksRouteVersion =
+  string | typeof VERSION_NEUTRAL | readonly (string | typeof VERSION_NEUTRAL)[];
+
 /** See {@link HopWebhooksModuleOptions.logging}. */
 export type HopWebhooksLogging = 'startup' | 'deliveries' | false;
 
@@ -108,6 +113,13 @@ export interface HopWebhooksModuleExtras {
    * @default 'hop/webhook'
    */
   path?: string;
+  /**
+   * The route's version, for apps that call `app.enableVersioning()`. Hop posts to the URL
+   * the webhook was registered with and sends no version header, so by default the route
+   * answers whatever versioning the app uses, at its path without a version.
+   * @default VERSION_NEUTRAL
+   */
+  version?: HopWebhooksRouteVersion;
   /**
    * Class decorators applied to the webhook controller, e.g. the app's own `@Public()` marker
    * so that a global authentication guard lets Hop's requests through.

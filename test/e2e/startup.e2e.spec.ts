@@ -1,4 +1,4 @@
-import { Injectable, Scope } from '@nestjs/common';
+import { Injectable, Scope, SetMetadata } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import {
   HopConfigurationError,
@@ -51,8 +51,20 @@ describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
       '`secret[1]` is masked',
     ],
     [
+      'an unset secret in the options, beside `decorators`',
+      () =>
+        HopWebhooksModule.forRoot({
+          secret: process.env.HOP_SECRET_THAT_IS_NOT_SET,
+          decorators: [SetMetadata('isPublic', true)],
+        }),
+      '`secret` is missing',
+    ],
+    [
       'a factory that returns no secret',
-      () => HopWebhooksModule.forRootAsync({ useFactory: () => ({ secret: undefined as never }) }),
+      () =>
+        HopWebhooksModule.forRootAsync({
+          useFactory: () => ({ secret: process.env.HOP_SECRET_THAT_IS_NOT_SET }),
+        }),
       '`secret` is missing',
     ],
     [

@@ -54,6 +54,8 @@ export interface TestApp {
 export interface TestAppOptions {
   rawBody?: boolean;
   globalPrefix?: string;
+  /** Runs before the app listens, e.g. to enable versioning. */
+  configure?: (app: INestApplication) => void;
 }
 
 /** Starts a real Nest app on an ephemeral loopback port with the given adapter. */
@@ -73,6 +75,7 @@ export async function startTestApp(
     abortOnError: false,
   });
   if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix);
+  options.configure?.(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { VERSION_NEUTRAL } from '@nestjs/common';
 import { constructHopEvent } from '../../lib/hop-event.parser.js';
 import { HOP_EVENTS, isHopEventName } from '../../lib/hop-events.catalog.js';
 import { HOP_SIGNATURE_HEADER, verifyHopSignature } from '../../lib/hop-signature.js';
@@ -7,7 +8,10 @@ import {
   resolveHopWebhooksConfig,
   resolveHopWebhooksRoute,
 } from '../../lib/hop-webhooks.config.js';
-import type { HopWebhooksModuleOptions } from '../../lib/interfaces/hop-webhooks-options.interface.js';
+import type {
+  HopWebhooksModuleOptions,
+  HopWebhooksRouteVersion,
+} from '../../lib/interfaces/hop-webhooks-options.interface.js';
 import { buildHopEvent, signHopDelivery } from '../../lib/testing/hop-delivery.js';
 import { HOP_EVENT_EXAMPLES, hopEventExampleData } from '../../lib/testing/hop-event-examples.js';
 import { DOCUMENTED_BODY } from './hop-docs-example.js';
@@ -348,9 +352,30 @@ describe('resolveHopWebhooksConfig', () => {
 });
 
 describe('resolveHopWebhooksRoute', () => {
-  it("defaults the path to 'hop/webhook' and the decorators to none", () => {
-    expect(resolveHopWebhooksRoute({})).toStrictEqual({ path: 'hop/webhook', decorators: [] });
+  it("defaults the path to 'hop/webhook', the version to neutral and the decorators to none", () => {
+    expect(resolveHopWebhooksRoute({})).toStrictEqual({
+      path: 'hop/webhook',
+      version: VERSION_NEUTRAL,
+      decorators: [],
+    });
   });
+
+  it.each<[HopWebhooksRouteVersion]>([['2'], [['1', '2']], [[VERSION_NEUTRAL, '2']]])(
+    'keeps the version %j',
+    (version) => {
+      expect(resolveHopWebhooksRoute({ version }).version).toEqual(version);
+    },
+  );
+
+  it.each([[''], [[]], [['1', '']], [2], [Symbol('v')]])(
+    'refuses the version %j, naming the option',
+    (version) => {
+      expect(thrownBy(() => resolveHopWebhooksRoute({ version: version as never }))).toMatchObject({
+        name: 'HopConfigurationError',
+        message: expect.stringContaining('`version` must be a version'),
+      });
+    },
+  );
 
   it.each([
     ['/hooks/hop', 'hooks/hop'],

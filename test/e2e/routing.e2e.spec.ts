@@ -1,0 +1,128 @@
+import { VERSION_NEUTRAL, VersioningType, type INestApplication } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HopWebhooksModule, type HopWebhooksRouteVersion } from '../../lib/index.js';
+import { buildHopEvent, postHopEvent, signHopDelivery } from '../../lib/testing/index.js';
+import { CallRecorder, RoutingHandlers } from '../src/recording-handlers.js';
+import { ADAPTERS, startTestApp, type TestApp } from '../src/test-app.js';
+import { thrownBy } from '../src/thrown-by.js';
+
+const SECRET = 'whsec_routing-spec-secret-0123456789';
+
+const uriVersioning = (app: INestApplication) =>
+  app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+const headerVersioning = (app: INestApplication) =>
+  app.enableVersioning({
+    type: VersioningType.HEADER,
+    header: 'X-API-Version',
+    defaultVersion: '1',
+  });
+
+describe.each(ADAPTERS)('where the route answers, on %s', (adapter) => {
+  let server: TestApp | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function start(
+    configure: (app: INestApplication) => void,
+    extras: { version?: HopWebhooksRouteVersion; path?: string } = {},
+    globalPrefix?: string,
+  ): Promise<TestApp> {
+    server = await startTestApp(
+      adapter,
+      {
+        imports: [HopWebhooksModule.forRoot({ secret: SECRET, ...extras })],
+        providers: [CallRecorder, RoutingHandlers],
+      },
+      { configure, globalPrefix },
+    );
+    return server;
+  }
+
+  /** Posts a signed event to `path` and answers its status, and whether a handler saw it. */
+  async function deliver(app: TestApp, path: string): Promise<[number, boolean]> {
+    const event = buildHopEvent('project.updated');
+    const { status } = await postHopEvent(app.url(path), event, SECRET);
+    return [status, app.app.get(CallRecorder).handlersFor(event.id).length > 0];
+  }
+
+  const startupLine = (app: TestApp) =>
+    app.logger.lines('log').find((line) => line.startsWith('Receiving Hop webhooks at '));
+
+  it('stays at its path under URI versioning with a default version (version-neutral)', async () => {
+    const app = await start(uriVersioning);
+    expect(await deliver(app, '/hop/webhook')).toEqual([204, true]);
+    expect(await deliver(app, '/v1/hop/webhook')).toEqual([404, false]);
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /hop/webhook; 5 handler(s) wired',
+    );
+  });
+
+  it('answers without a version header under header versioning', async () => {
+    const app = await start(headerVersioning);
+    expect(await deliver(app, '/hop/webhook')).toEqual([204, true]);
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /hop/webhook; 5 handler(s) wired',
+    );
+  });
+
+  it('moves to /v2 with `version: "2"` under URI versioning, prefix first, and logs it', async () => {
+    const app = await start(uriVersioning, { version: '2' }, 'api');
+    expect(await deliver(app, '/api/v2/hop/webhook')).toEqual([204, true]);
+    expect(await deliver(app, '/api/hop/webhook')).toEqual([404, false]);
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /api/v2/hop/webhook; 5 handler(s) wired',
+    );
+  });
+
+  it('lists every path of a route with several versions', async () => {
+    const app = await start(uriVersioning, { version: [VERSION_NEUTRAL, '2'] });
+    expect(await deliver(app, '/hop/webhook')).toEqual([204, true]);
+    expect(await deliver(app, '/v2/hop/webhook')).toEqual([204, true]);
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /hop/webhook, POST /v2/hop/webhook; 5 handler(s) wired',
+    );
+  });
+
+  it('names the header version a versioned route needs, since its path does not show it', async () => {
+    const app = await start(headerVersioning, { version: '2' });
+    const event = buildHopEvent('project.updated');
+    const { body, headers } = signHopDelivery(event, SECRET);
+    const versioned = { ...headers, 'X-API-Version': '2' };
+    const response = await fetch(app.url(), { method: 'POST', body, headers: versioned });
+    expect(response.status).toBe(204);
+    expect(await deliver(app, '/hop/webhook')).toEqual([404, false]);
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /hop/webhook (header version 2); 5 handler(s) wired',
+    );
+  });
+
+  it('ignores `version` in an app without versioning', async () => {
+    const app = await start(() => undefined, { version: '2' });
+    expect(await deliver(app, '/hop/webhook')).toEqual([204, true]);
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /hop/webhook; 5 handler(s) wired',
+    );
+  });
+
+  it('logs the path without the global prefix when the route is excluded from it', async () => {
+    const app = await start((nest) => nest.setGlobalPrefix('api', { exclude: ['hop/webhook'] }));
+    expect(await deliver(app, '/hop/webhook')).toEqual([204, true]);
+    expect(await deliver(app, '/api/hop/webhook')).toEqual([404, false]);
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /hop/webhook; 5 handler(s) wired',
+    );
+  });
+});
+
+describe('the version option', () => {
+  it('refuses an empty version where the module is imported, naming the option', () => {
+    expect(
+      thrownBy(() => HopWebhooksModule.forRoot({ secret: SECRET, version: '' })),
+    ).toMatchObject({
+      name: 'HopConfigurationError',
+      message: expect.stringContaining('`version` must be a version'),
+    });
+  });
+});

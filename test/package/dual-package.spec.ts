@@ -1,0 +1,68 @@
+// The built package, as an app loads it: its CommonJS and ESM copies side by side in one
+// process (a CommonJS library of the app's that requires the package, while the app imports it).
+import { Injectable } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildHopEvent, postHopEvent } from '../../lib/testing/index.js';
+import { startTestApp, type TestApp } from '../src/test-app.js';
+
+type Package = typeof import('../../lib/index.js');
+
+const SECRET = 'whsec_dual-package-spec-secret-0123456789';
+const DIST = new URL('../../dist/', import.meta.url);
+
+describe('the CommonJS and ESM builds in one app', () => {
+  let cjs: Package;
+  let esm: Package;
+  let server: TestApp | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(new URL('cjs/index.js', DIST))) {
+      throw new Error('dist/ is missing: run `npm run build` before these tests');
+    }
+    cjs = createRequire(import.meta.url)(new URL('cjs/index.js', DIST).pathname) as Package;
+    esm = (await import(new URL('esm/index.js', DIST).href)) as Package;
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('are two copies (so the test below means something)', () => {
+    expect(cjs.HopWebhooksModule).not.toBe(esm.HopWebhooksModule);
+    expect(cjs.OnHopEvent).not.toBe(esm.OnHopEvent);
+  });
+
+  it.each([
+    { decorating: 'CommonJS', registering: 'ESM' },
+    { decorating: 'ESM', registering: 'CommonJS' },
+  ] as const)(
+    'runs handlers decorated with the $decorating copy when the $registering copy registers the module',
+    async ({ decorating }) => {
+      const [decorator, registrar] = decorating === 'CommonJS' ? [cjs, esm] : ([esm, cjs] as const);
+      const seen: string[] = [];
+      @Injectable()
+      class Handlers {
+        @decorator.OnHopEvent('project.updated')
+        onUpdated(event: { id: string }): void {
+          seen.push(event.id);
+        }
+      }
+      server = await startTestApp('express', {
+        imports: [registrar.HopWebhooksModule.forRoot(SECRET)],
+        providers: [Handlers],
+      });
+      const event = buildHopEvent('project.updated');
+      expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+      expect(seen).toEqual([event.id]);
+    },
+  );
+
+  it('provides the configuration under the token either copy exports', async () => {
+    server = await startTestApp('express', { imports: [esm.HopWebhooksModule.forRoot(SECRET)] });
+    expect(cjs.HOP_WEBHOOKS_CONFIG).toBe(esm.HOP_WEBHOOKS_CONFIG);
+    const config = server.app.get<{ secrets: string[] }>(cjs.HOP_WEBHOOKS_CONFIG);
+    expect(config.secrets).toEqual([SECRET]);
+  });
+});
