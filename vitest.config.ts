@@ -1,5 +1,5 @@
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // esbuild drops decorator metadata, which Nest's dependency injection reads: SWC keeps it.
@@ -18,6 +18,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.spec.ts'],
+    // test/consumers/ holds apps made by `nest new`, each with its own runner: `npm run test:consumers`.
+    exclude: [...configDefaults.exclude, 'test/consumers/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

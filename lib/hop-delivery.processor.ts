@@ -9,7 +9,7 @@ import {
   ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import type { HopEventClaim, HopEventStore } from './hop-event.store.js';
@@ -18,6 +18,7 @@ import { HopEventsDispatcher } from './hop-events.dispatcher.js';
 import { InMemoryHopEventStore } from './memory-hop-event.store.js';
 import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
 import { isPromiseLike } from './promise-like.js';
+import { drainFirstOnNest11 } from './nest11-drain-order.js';
 
 // How often a delivery waiting on another instance's claim asks the store again: soon at
 // first, then less often, so that a long wait costs the store little.
@@ -42,11 +43,15 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     private readonly dispatcher: HopEventsDispatcher,
     @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+    @Optional() modules?: ModulesContainer,
+  ) {
+    drainFirstOnNest11(modules, HopDeliveryProcessor);
+  }
 
   /**
    * Drains when the HTTP adapter is told the app is closing: `app.close()` does that before
-   * any `onModuleDestroy`, so handlers finish while the providers they use are still there.
+   * any `onModuleDestroy` (Nest 12; on Nest 11 see `drainFirstOnNest11`), so handlers finish
+   * while the providers they use are still there.
    */
   onApplicationBootstrap(): void {
     this.warnIfLeaseCanLapse();

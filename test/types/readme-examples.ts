@@ -1,8 +1,10 @@
 // The README's code, type-checked by `npm run typecheck` (not run): if an example stops
 // compiling, the README no longer tells the truth.
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, SetMetadata, type INestApplication } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import {
   HopWebhooksModule,
   HopWebhooksService,
@@ -72,23 +74,40 @@ export class HopSetup {
   }
 }
 
+export const optionsBesideDecorators = HopWebhooksModule.forRoot({
+  secret: process.env.HOP_WEBHOOK_SECRET,
+  decorators: [SetMetadata('isPublic', true)],
+  version: '2',
+});
+
+export async function setUpExamples(): Promise<void> {
+  await NestFactory.create(AppModule, { rawBody: true });
+  await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+    rawBody: true,
+  });
+}
+
 export async function testingExamples(): Promise<void> {
-  const app = await NestFactory.create(AppModule, { rawBody: true });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app: INestApplication = moduleRef.createNestApplication({ rawBody: true });
   await app.listen(0, '127.0.0.1');
-  const url = `${await app.getUrl()}/hop/webhook`;
   const event = buildHopEvent('ignite.deployment.build.updated', {
     data: { ...hopEventExampleData('ignite.deployment.build.updated'), state: 'failed' },
   });
-  await postHopEvent(url, event, 'whsec_test');
-  const body = JSON.stringify(event);
-  await fetch(url, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-hop-hooks-signature': signHopPayload(body, 'whsec_test'),
-    },
+  const response = await postHopEvent(
+    `${await app.getUrl()}/hop/webhook`,
+    event,
+    process.env.HOP_WEBHOOK_SECRET!,
+  );
+  void response.status;
+  const url = `${await app.getUrl()}/hop/webhook`;
+
+  const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+    rawBody: true,
   });
+  await fastify.listen(0, '127.0.0.1');
+  await fastify.getHttpAdapter().getInstance().ready();
+  void signHopPayload(JSON.stringify(event), 'whsec_test');
 
   const hop = await HopApiEmulator.start();
   await app.get(HopWebhooksService).syncSubscriptions(url);
