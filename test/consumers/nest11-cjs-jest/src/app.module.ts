@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { HopWebhooksModule } from 'nestjs-hop-webhooks';
+import { AppController } from './app.controller';
+import { AppService } from './app.service';
+import { BuildEventsService } from './build-events.service';
+
+@Module({
+  imports: [HopWebhooksModule.forRoot(process.env.HOP_WEBHOOK_SECRET)],
+  controllers: [AppController],
+  providers: [AppService, BuildEventsService],
+})
+export class AppModule {}
