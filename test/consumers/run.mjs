@@ -28,7 +28,12 @@ const TARBALL = 'nestjs-hop-webhooks.tgz';
 const SECRET = 'whsec_consumer_smoke_secret';
 
 const APPS = [
-  { name: 'nest11-cjs-jest', about: 'Nest 11 `ts` template, CommonJS, Jest + ts-jest, Fastify' },
+  {
+    name: 'nest11-cjs-jest',
+    about: 'Nest 11 `ts` template, CommonJS, Jest + ts-jest, Fastify',
+    // A CommonJS app must not need require(esm): the app and its tests run without it.
+    env: { NODE_OPTIONS: '--no-experimental-require-module' },
+  },
   {
     name: 'nest12-cjs-jest-esm',
     about: 'Nest 12 CJS template, CommonJS, Jest --experimental-vm-modules + ts-jest, Express',
@@ -115,7 +120,7 @@ for (const app of apps) {
     { name: 'build', needed: true, exec: () => npm(['run', 'build']) },
     // The template's own scripts type-check src/ only (ts-jest and Vitest do not): the tests too.
     { name: 'tsc', exec: () => npm(['exec', '--', 'tsc', '--noEmit', '-p', 'tsconfig.json']) },
-    { name: 'start:prod', exec: () => smoke(dir) },
+    { name: 'start:prod', exec: () => smoke(dir, app.env) },
     { name: 'test', exec: () => npm(['test'], testEnv.env), skip: testEnv.skip },
     { name: 'test:e2e', exec: () => npm(['run', 'test:e2e'], testEnv.env), skip: testEnv.skip },
   ];
@@ -170,7 +175,7 @@ process.exitCode = counts.failed > 0 ? 1 : 0;
 /** Which Node runs the app's test steps, or why they are skipped. */
 function testEnvironment(app) {
   if (!app.testsNeedNode || atLeast(process.versions.node, app.testsNeedNode))
-    return { env: baseEnv };
+    return { env: { ...baseEnv, ...app.env } };
   if (newerNodeVersion && atLeast(newerNodeVersion, app.testsNeedNode)) {
     const path = `${dirname(newerNode)}${process.platform === 'win32' ? ';' : ':'}${baseEnv.PATH}`;
     return { env: { ...baseEnv, PATH: path } };
@@ -187,11 +192,11 @@ function testEnvironment(app) {
  * `rawBody: true` is what verifies), posts it a signed event with the installed package's
  * testing helpers and expects a 204 and the handler's log line.
  */
-async function smoke(dir) {
+async function smoke(dir, appEnv) {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main'], {
     cwd: dir,
-    env: { ...baseEnv, PORT: String(port), HOP_WEBHOOK_SECRET: SECRET },
+    env: { ...baseEnv, ...appEnv, PORT: String(port), HOP_WEBHOOK_SECRET: SECRET },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
