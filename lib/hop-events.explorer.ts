@@ -8,8 +8,8 @@ import { HOP_EVENTS, isHopEventName, type HopEventName } from './hop-events.cata
 import { HopEventsDispatcher, type HopEventHandlerBinding } from './hop-events.dispatcher.js';
 import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
 import { HopConfigurationError } from './hop-webhook.errors.js';
-import type { ResolvedHopWebhooksConfig, ResolvedHopWebhooksRoute } from './hop-webhooks.config.js';
-import { describeHopWebhooksRoute } from './hop-webhooks.route.js';
+import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
+import { describeHopWebhooksRoute, type ResolvedHopWebhooksRoute } from './hop-webhooks.route.js';
 
 /**
  * Finds every `@OnHopEvent` method of the app's providers and controllers at bootstrap and

@@ -1,5 +1,4 @@
-import { VERSION_NEUTRAL } from '@nestjs/common';
-import { DEFAULT_EVENT_PREFIX, DEFAULT_PATH } from './constants.js';
+import { DEFAULT_EVENT_PREFIX } from './constants.js';
 import type { ResolvedHopApiConfig } from './hop-api.client.js';
 import type { HopEventStore } from './hop-event.store.js';
 import { InMemoryHopEventStore } from './memory-hop-event.store.js';
@@ -8,7 +7,6 @@ import { normalizeHopSecrets } from './hop-signature.js';
 import type {
   HopApiOptions,
   HopWebhooksLogging,
-  HopWebhooksModuleExtras,
   HopWebhooksModuleOptions,
 } from './interfaces/hop-webhooks-options.interface.js';
 
@@ -27,14 +25,6 @@ export interface ResolvedHopWebhooksConfig {
   readonly handlerTimeoutMs: number | null;
   /** `null` when `api` is not configured. */
   readonly api: ResolvedHopApiConfig | null;
-}
-
-/** Where the webhook controller is mounted, and what it is decorated with. */
-export interface ResolvedHopWebhooksRoute {
-  readonly path: string;
-  /** `VERSION_NEUTRAL` unless the `version` option says otherwise. */
-  readonly version: string | typeof VERSION_NEUTRAL | (string | typeof VERSION_NEUTRAL)[];
-  readonly decorators: readonly ClassDecorator[];
 }
 
 // Node's timers take at most 2^31 - 1 ms; a longer one fires after 1 ms instead.
@@ -225,33 +215,7 @@ function isStore(value: unknown): value is HopEventStore {
   );
 }
 
-/** Validates `path`, `version` and `decorators`, which are known when the module is imported. */
-export function resolveHopWebhooksRoute(extras: HopWebhooksModuleExtras): ResolvedHopWebhooksRoute {
-  const path = extras.path ?? DEFAULT_PATH;
-  const version = extras.version ?? VERSION_NEUTRAL;
-  const decorators = extras.decorators ?? [];
-  if (typeof path !== 'string') {
-    fail(`\`path\` must be a string, got ${typeof path}`);
-  }
-  const versions: readonly unknown[] = Array.isArray(version) ? version : [version];
-  if (
-    versions.length === 0 ||
-    !versions.every((item) => item === VERSION_NEUTRAL || (typeof item === 'string' && item !== ''))
-  ) {
-    fail(
-      "`version` must be a version such as '1', an array of them, or VERSION_NEUTRAL (the default)",
-    );
-  }
-  if (!Array.isArray(decorators) || !decorators.every((item) => typeof item === 'function')) {
-    fail('`decorators` must be an array of class decorators, e.g. [Public()]');
-  }
-  return {
-    path: path.replace(/^\/+|\/+$/g, ''),
-    version: Array.isArray(version) ? [...version] : (version as string | typeof VERSION_NEUTRAL),
-    decorators,
-  };
-}
-
-function fail(problem: string): never {
+/** Stops the app at startup with a message naming the option. */
+export function fail(problem: string): never {
   throw new HopConfigurationError(`HopWebhooksModule: ${problem}`);
 }

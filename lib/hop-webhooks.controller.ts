@@ -13,7 +13,7 @@ import { HopDeliveryProcessor } from './hop-delivery.processor.js';
 import { readRawBody, type HopWebhookRequest } from './hop-raw-body.js';
 import { HopSignatureGuard } from './hop-signature.guard.js';
 import { HopPayloadError } from './hop-webhook.errors.js';
-import type { ResolvedHopWebhooksRoute } from './hop-webhooks.config.js';
+import type { ResolvedHopWebhooksRoute } from './hop-webhooks.route.js';
 
 /**
  * Receives Hop's `POST`: the guard has verified the signature, this parses the envelope and

@@ -7,11 +7,8 @@ import { HopEventsExplorer } from './hop-events.explorer.js';
 import { HopEventsMetadataAccessor } from './hop-events-metadata.accessor.js';
 import { HopSignatureGuard } from './hop-signature.guard.js';
 import { createHopWebhooksController } from './hop-webhooks.controller.js';
-import {
-  resolveHopWebhooksConfig,
-  resolveHopWebhooksRoute,
-  type ResolvedHopWebhooksConfig,
-} from './hop-webhooks.config.js';
+import { resolveHopWebhooksConfig, type ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
+import { resolveHopWebhooksRoute } from './hop-webhooks.route.js';
 import { HopWebhookSecrets } from './hop-webhook-secrets.js';
 import { HopWebhooksService } from './hop-webhooks.service.js';
 import type {

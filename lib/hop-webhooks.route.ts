@@ -1,6 +1,43 @@
 import { RequestMethod, VERSION_NEUTRAL, VersioningType } from '@nestjs/common';
 import type { ApplicationConfig } from '@nestjs/core';
-import type { ResolvedHopWebhooksRoute } from './hop-webhooks.config.js';
+import { DEFAULT_PATH } from './constants.js';
+import { fail } from './hop-webhooks.config.js';
+import type { HopWebhooksModuleExtras } from './interfaces/hop-webhooks-options.interface.js';
+
+/** Where the webhook controller is mounted, and what it is decorated with. */
+export interface ResolvedHopWebhooksRoute {
+  readonly path: string;
+  /** `VERSION_NEUTRAL` unless the `version` option says otherwise. */
+  readonly version: string | typeof VERSION_NEUTRAL | (string | typeof VERSION_NEUTRAL)[];
+  readonly decorators: readonly ClassDecorator[];
+}
+
+/** Validates `path`, `version` and `decorators`, which are known when the module is imported. */
+export function resolveHopWebhooksRoute(extras: HopWebhooksModuleExtras): ResolvedHopWebhooksRoute {
+  const path = extras.path ?? DEFAULT_PATH;
+  const version = extras.version ?? VERSION_NEUTRAL;
+  const decorators = extras.decorators ?? [];
+  if (typeof path !== 'string') {
+    fail(`\`path\` must be a string, got ${typeof path}`);
+  }
+  const versions: readonly unknown[] = Array.isArray(version) ? version : [version];
+  if (
+    versions.length === 0 ||
+    !versions.every((item) => item === VERSION_NEUTRAL || (typeof item === 'string' && item !== ''))
+  ) {
+    fail(
+      "`version` must be a version such as '1', an array of them, or VERSION_NEUTRAL (the default)",
+    );
+  }
+  if (!Array.isArray(decorators) || !decorators.every((item) => typeof item === 'function')) {
+    fail('`decorators` must be an array of class decorators, e.g. [Public()]');
+  }
+  return {
+    path: path.replace(/^\/+|\/+$/g, ''),
+    version: Array.isArray(version) ? [...version] : (version as string | typeof VERSION_NEUTRAL),
+    decorators,
+  };
+}
 
 /**
  * Where the webhook route answers once Nest has applied the app's global prefix and

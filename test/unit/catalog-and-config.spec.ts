@@ -4,10 +4,8 @@ import { constructHopEvent } from '../../lib/hop-event.parser.js';
 import { HOP_EVENTS, isHopEventName } from '../../lib/hop-events.catalog.js';
 import { HOP_SIGNATURE_HEADER, verifyHopSignature } from '../../lib/hop-signature.js';
 import { HopConfigurationError } from '../../lib/hop-webhook.errors.js';
-import {
-  resolveHopWebhooksConfig,
-  resolveHopWebhooksRoute,
-} from '../../lib/hop-webhooks.config.js';
+import { resolveHopWebhooksConfig } from '../../lib/hop-webhooks.config.js';
+import { resolveHopWebhooksRoute } from '../../lib/hop-webhooks.route.js';
 import type {
   HopWebhooksModuleOptions,
   HopWebhooksRouteVersion,
