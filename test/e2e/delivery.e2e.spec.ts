@@ -127,7 +127,8 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     expect(handler.succeeded.size).toBe(5_000);
     expect(handler.totalSucceeded()).toBe(5_000);
     expect(events.every((event) => handler.started.get(event.id) === 1)).toBe(true);
-  });
+    // Counts are the subject: a busy machine may take long, and that is not a failure.
+  }, 180_000);
 
   describe('replay window (maxEventAgeSeconds: 300)', () => {
     beforeEach(async () => {
@@ -163,10 +164,11 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     await restart({ handlerTimeoutMs: 100 });
     handler.delayMs = 2_000;
     const event = buildHopEvent('project.updated');
-    const started = Date.now();
     const response = await postHopEvent(server.url(), event, SECRET);
     expect(response.status).toBe(500);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // Answered while the handler (2 s) was still running: the timeout did not wait for it.
+    expect(handler.started.get(event.id)).toBe(1);
+    expect(handler.succeeded.get(event.id)).toBeUndefined();
     const failure = server.logger.lines('error').find((line) => line.includes(event.id));
     expect(failure).toContain('did not finish within handlerTimeoutMs (100 ms)');
   });
@@ -276,10 +278,9 @@ describe.each(ADAPTERS)('another listener on the app’s emitter on %s', (adapte
     const event = buildHopEvent('project.updated');
     expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(500);
     emitter.off('hop.project.updated', explode);
-    const started = Date.now();
+    // The failed delivery released its claim: the retry does not wait out the lease (300 s,
+    // far beyond this test's timeout).
     expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
-    // The failed delivery released its claim: the retry did not wait for the lease.
-    expect(Date.now() - started).toBeLessThan(1_000);
     // It had run in the failed delivery too (before the other listener threw): that failure
     // is why Hop retries, and the retry runs it again.
     expect(server.app.get(CountingHandler).started.get(event.id)).toBe(2);
@@ -403,11 +404,11 @@ describe('a Redis store shared by two app instances', () => {
       await sleep(100);
       const waiting = postHopEvent(second.url(), event, SECRET);
       await sleep(200);
-      const started = Date.now();
       const closing = second.app.close();
       expect((await waiting).status).toBe(503);
+      // Answered before the other instance's handler (1.5 s) finished: it did not wait for it.
+      expect(first.app.get(CountingHandler).succeeded.get(event.id)).toBeUndefined();
       await closing;
-      expect(Date.now() - started).toBeLessThan(1_200);
       expect((await running).status).toBe(204);
       servers = servers.filter((server) => server !== second);
     });

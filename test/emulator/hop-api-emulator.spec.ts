@@ -738,7 +738,8 @@ describe('HopApiEmulator', () => {
       await emulator.close();
       await emulator.close();
 
-      expect(performance.now() - started).toBeLessThan(1_000);
+      // Far less than the 10 s the request was delayed by.
+      expect(performance.now() - started).toBeLessThan(5_000);
       await failed;
       await expect(fetch(`${emulator.url}${WEBHOOKS}`)).rejects.toThrow();
     });
