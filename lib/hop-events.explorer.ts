@@ -104,13 +104,14 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
         `@OnHopEvent on ${label} is applied several times with different options: use one @OnHopEvent with an array of names`,
       );
     }
-    const handler = (instance as Record<string, (event: unknown) => unknown>)[method]!;
+    const methods = instance as Record<string, (event: unknown) => unknown>;
     return {
       label,
       matchers: compiled.matchers,
       exactNames: compiled.exactNames,
       options,
-      invoke: (event) => handler.call(instance, event),
+      // Looked up on each call, so a spy or mock a test puts on the method after startup runs.
+      invoke: (event) => methods[method]!(event),
     };
   }
 

@@ -2,7 +2,7 @@ import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HopWebhooksModule, signHopPayload, type HopEvent } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent, signHopDelivery } from '../../lib/testing/index.js';
 import { CallRecorder, FailingHandlers, RoutingHandlers } from '../src/recording-handlers.js';
@@ -47,6 +47,19 @@ describe.each(ADAPTERS)('receiving Hop webhooks on %s', (adapter) => {
       const response = await postHopEvent(server.url(), event, SECRET);
       expect(response.status).toBe(204);
       expect(recorder.handlersFor(event.id)).toEqual(expected);
+    });
+
+    it('runs a spy put on a handler method after startup, as tests do', async () => {
+      const handlers = server.app.get(RoutingHandlers);
+      const spy = vi.spyOn(handlers, 'exact');
+      try {
+        const event = buildHopEvent('ignite.deployment.build.updated');
+        expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+        expect(spy).toHaveBeenCalledExactlyOnceWith(event);
+        expect(recorder.handlersFor(event.id)).toContain('exact');
+      } finally {
+        spy.mockRestore();
+      }
     });
 
     it('hands each handler the event exactly as Hop sent it', async () => {
