@@ -24,6 +24,10 @@ import { drainFirstOnNest11 } from './nest11-drain-order.js';
 // first, then less often, so that a long wait costs the store little.
 const CLAIM_POLL_FIRST_MS = 50;
 const CLAIM_POLL_MAX_MS = 1_000;
+// Recording a handled event that the store refused is tried again in the background, after a
+// pause that doubles from the first to the last, for as long as the claim's lease lasts.
+const COMPLETE_RETRY_FIRST_MS = 100;
+const COMPLETE_RETRY_MAX_MS = 500;
 
 /**
  * What happens to a verified event before and after its handlers: the replay window, running
@@ -105,7 +109,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   private deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
-    const claim = this.store(event, () => store.claim(event.id, this.config.leaseMs));
+    const claim = this.claimId(event, store);
     // The in-memory store answers at once: no promise is made for the common case.
     if (claim === 'claimed') return this.runClaimed(event, store);
     return this.claim(event, store, claim).then((settled) =>
@@ -114,12 +118,57 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   private runClaimed(event: HopEvent<string>, store: HopEventStore): Promise<void> {
+    const leaseEnds = Date.now() + this.config.leaseMs;
     return this.dispatcher.dispatch(event).then(
-      () => this.store(event, () => store.complete(event.id)),
+      () => this.complete(event, store, leaseEnds),
       async (error: unknown) => {
         await this.store(event, () => store.release(event.id));
         throw error;
       },
+    );
+  }
+
+  /**
+   * Records that the handlers succeeded. They did, so the delivery is acknowledged even when
+   * the store cannot record it (a 503 would make Hop run them again); the record is then
+   * retried in the background while this delivery's claim lasts, so that a duplicate waiting
+   * on the claim finds the event handled once the store is back.
+   */
+  private complete(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    leaseEnds: number,
+  ): void | Promise<void> {
+    const retry = (error: unknown) => void this.completeLater(event, store, leaseEnds, error);
+    try {
+      const answer = store.complete(event.id);
+      if (isPromiseLike(answer)) return this.bounded(answer).catch(retry);
+    } catch (error) {
+      retry(error);
+    }
+  }
+
+  private async completeLater(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    leaseEnds: number,
+    error: unknown,
+  ): Promise<void> {
+    let pauseMs = COMPLETE_RETRY_FIRST_MS;
+    while (!this.draining && Date.now() + pauseMs < leaseEnds) {
+      await sleep(pauseMs);
+      pauseMs = Math.min(pauseMs * 2, COMPLETE_RETRY_MAX_MS);
+      try {
+        await this.bounded(Promise.resolve(store.complete(event.id)));
+        return;
+      } catch (again) {
+        error = again;
+      }
+    }
+    this.logger.error(
+      `Hop event ${event.id} (${event.event}) was handled, but the event store could not record it: ${describe(error)}. ` +
+        `It was acknowledged; a redelivery of it after idempotency.leaseSeconds would run its handlers again`,
+      (error as Error)?.stack,
     );
   }
 
@@ -152,7 +201,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       waited = true;
       await sleep(pollMs);
       pollMs = Math.min(pollMs * 2, CLAIM_POLL_MAX_MS);
-      claim = await this.store(event, () => store.claim(event.id, leaseMs));
+      claim = await this.claimId(event, store);
     }
     if (claim === 'claimed' && waited) {
       // The other delivery gave up its claim: its handlers failed. Answer as it did.
@@ -185,14 +234,18 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     }
   }
 
-  /** Calls the store; a store failure becomes a 503 (Hop retries) and is logged. */
+  /**
+   * Calls the store; a store failure, or no answer within `storeTimeoutMs`, becomes a 503
+   * (Hop retries) and is logged.
+   */
   private store<T extends HopEventClaim | void>(
     event: HopEvent<string>,
     call: () => T | Promise<T>,
+    afterTimeout?: (late: T) => void,
   ): T | Promise<T> {
     const fail = (error: unknown): never => {
       this.logger.error(
-        `Event store failed for Hop event ${event.id} (${event.event}): ${(error as Error)?.message ?? String(error)}`,
+        `Event store failed for Hop event ${event.id} (${event.event}): ${describe(error)}`,
         (error as Error)?.stack,
       );
       throw new ServiceUnavailableException(
@@ -201,10 +254,57 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     };
     try {
       const answer = call();
-      return isPromiseLike(answer) ? Promise.resolve(answer).catch(fail) : answer;
+      return isPromiseLike(answer) ? this.bounded(answer, afterTimeout).catch(fail) : answer;
     } catch (error) {
       return fail(error);
     }
+  }
+
+  /**
+   * The store's answer, or a rejection once `storeTimeoutMs` has passed without one; an
+   * answer that comes later goes to `afterTimeout`.
+   */
+  private bounded<T>(answer: PromiseLike<T>, afterTimeout?: (late: T) => void): Promise<T> {
+    const { storeTimeoutMs } = this.config;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`no answer within idempotency.storeTimeoutMs (${storeTimeoutMs} ms)`));
+      }, storeTimeoutMs);
+    });
+    if (afterTimeout) {
+      answer.then(
+        (late) => timedOut && afterTimeout(late),
+        () => undefined,
+      );
+    }
+    return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Claims the event id for this delivery. A claim granted after the delivery gave up on the
+   * store (and answered 503) is released, so that Hop's retry need not wait out the lease.
+   */
+  private claimId(
+    event: HopEvent<string>,
+    store: HopEventStore,
+  ): HopEventClaim | Promise<HopEventClaim> {
+    return this.store(
+      event,
+      () => store.claim(event.id, this.config.leaseMs),
+      (late) => {
+        if (late !== 'claimed') return;
+        Promise.resolve()
+          .then(() => store.release(event.id))
+          .catch((error: unknown) =>
+            this.logger.warn(
+              `Could not release the late claim on Hop event ${event.id}: ${describe(error)}`,
+            ),
+          );
+      },
+    );
   }
 
   private trackUnkeyed(delivery: Promise<void>): Promise<void> {
@@ -213,4 +313,8 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     delivery.then(settle, settle);
     return delivery;
   }
+}
+
+function describe(error: unknown): string {
+  return (error as Error)?.message ?? String(error);
 }

@@ -18,6 +18,8 @@ export interface ResolvedHopWebhooksConfig {
   /** `null` when idempotency is off. */
   readonly store: HopEventStore | null;
   readonly leaseMs: number;
+  /** How long any one store call may take before the delivery gives up on it. */
+  readonly storeTimeoutMs: number;
   /** `null` when replay protection is off. */
   readonly maxEventAgeMs: number | null;
   readonly clockSkewMs: number;
@@ -27,6 +29,8 @@ export interface ResolvedHopWebhooksConfig {
   readonly api: ResolvedHopApiConfig | null;
 }
 
+// A Redis round trip takes a millisecond: a store silent for 2 s is down, and Hop should retry.
+const DEFAULT_STORE_TIMEOUT_MS = 2_000;
 // Node's timers take at most 2^31 - 1 ms; a longer one fires after 1 ms instead.
 const MAX_TIMER_MS = 2_147_483_647;
 const OPTION_KEYS: ReadonlySet<string> = new Set([
@@ -81,7 +85,7 @@ export function resolveHopWebhooksConfig(
   const idempotency = options.idempotency ?? {};
   if (idempotency !== false && (typeof idempotency !== 'object' || idempotency === null)) {
     fail(
-      '`idempotency` must be an object ({ store, capacity, ttlSeconds, leaseSeconds }) or false',
+      '`idempotency` must be an object ({ store, capacity, ttlSeconds, leaseSeconds, storeTimeoutMs }) or false',
     );
   }
   if (idempotency && idempotency.store !== undefined) {
@@ -117,6 +121,13 @@ export function resolveHopWebhooksConfig(
       'idempotency.leaseSeconds',
       300,
     ),
+    storeTimeoutMs:
+      idempotency && idempotency.storeTimeoutMs !== undefined
+        ? timerMs(
+            positive(idempotency.storeTimeoutMs, 'idempotency.storeTimeoutMs'),
+            'idempotency.storeTimeoutMs',
+          )
+        : DEFAULT_STORE_TIMEOUT_MS,
     maxEventAgeMs:
       options.maxEventAgeSeconds === undefined
         ? null

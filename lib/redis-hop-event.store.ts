@@ -72,6 +72,11 @@ export class RedisHopEventStore implements HopEventStore {
         return 'claimed';
       }
       const value = await this.redis.get(key);
+      // Our own claim: the client resent the SET after losing its first reply.
+      if (value === holder) {
+        this.claims.set(eventId, holder);
+        return 'claimed';
+      }
       if (value === COMPLETED) return 'completed';
       if (value !== null) return 'processing';
       // The record lapsed between the two calls: try to claim it again.

@@ -92,6 +92,13 @@ export interface HopIdempotencyOptions {
    * @default 300
    */
   leaseSeconds?: number;
+  /**
+   * How long one call to the store (claim, complete, release) may take, in milliseconds. A
+   * claim or release without an answer in time is answered 503, for Hop to retry, whatever
+   * the client's own retry settings (`new Redis(url)` waits for as long as Redis is down).
+   * @default 2_000
+   */
+  storeTimeoutMs?: number;
 }
 
 /** See {@link HopWebhooksModuleExtras.version}: what Nest's `@Controller({ version })` takes. */

@@ -73,6 +73,11 @@ describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
       '`eventPrefix` must be',
     ],
     [
+      'a store timeout of zero',
+      () => HopWebhooksModule.forRoot({ secret: SECRET, idempotency: { storeTimeoutMs: 0 } }),
+      '`idempotency.storeTimeoutMs` must be a positive number, got 0',
+    ],
+    [
       'a misspelt option',
       () => HopWebhooksModule.forRoot({ secret: SECRET, handlerTimeout: 5 } as never),
       'unknown option `handlerTimeout`',
