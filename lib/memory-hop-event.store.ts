@@ -1,4 +1,5 @@
 import { positiveStoreOption, type HopEventClaim, type HopEventStore } from './hop-event.store.js';
+import { HopConfigurationError } from './hop-webhook.errors.js';
 
 /** Options of {@link InMemoryHopEventStore}. */
 export interface InMemoryHopEventStoreOptions {
@@ -13,6 +14,13 @@ export interface InMemoryHopEventStoreOptions {
    * @default 86_400 (one day)
    */
   ttlSeconds?: number;
+  /**
+   * The clock that leases and expiries are read from, in milliseconds: a test passes one it
+   * moves by hand (`now: () => clock.ms`) to step past them without waiting. Read on every
+   * claim and completion, as a plain function (not a method relying on `this`).
+   * @default Date.now
+   */
+  now?: () => number;
 }
 
 const STORE = 'InMemoryHopEventStore';
@@ -26,6 +34,7 @@ const COMPLETED = 1;
 export class InMemoryHopEventStore implements HopEventStore {
   readonly capacity: number;
   readonly ttlMs: number;
+  private readonly now: () => number;
   // Each remembered id has a slot in a ring; the next slot holds the id to forget. Its state
   // and expiry live in arrays by slot, so a record is no object of its own: every delivery
   // leaves one string behind, not three heap objects for the garbage collector to promote.
@@ -40,6 +49,12 @@ export class InMemoryHopEventStore implements HopEventStore {
   constructor(options: InMemoryHopEventStoreOptions = {}) {
     this.capacity = positiveStoreOption(STORE, 'capacity', options.capacity ?? 10_000);
     this.ttlMs = positiveStoreOption(STORE, 'ttlSeconds', options.ttlSeconds ?? 86_400) * 1000;
+    this.now = options.now ?? Date.now;
+    if (typeof this.now !== 'function') {
+      throw new HopConfigurationError(
+        `${STORE}: \`now\` must be a function returning milliseconds, got ${typeof this.now}`,
+      );
+    }
   }
 
   /** How many ids are remembered now. */
@@ -48,7 +63,7 @@ export class InMemoryHopEventStore implements HopEventStore {
   }
 
   claim(eventId: string, leaseMs: number): HopEventClaim {
-    const now = Date.now();
+    const now = this.now();
     const slot = this.slots.get(eventId);
     if (slot !== undefined && this.expiries[slot]! > now) {
       return this.states[slot] === COMPLETED ? 'completed' : 'processing';
@@ -58,7 +73,7 @@ export class InMemoryHopEventStore implements HopEventStore {
   }
 
   complete(eventId: string): void {
-    this.remember(eventId, this.slots.get(eventId), COMPLETED, Date.now() + this.ttlMs);
+    this.remember(eventId, this.slots.get(eventId), COMPLETED, this.now() + this.ttlMs);
   }
 
   release(eventId: string): void {

@@ -1,0 +1,224 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  HopConfigurationError,
+  InMemoryHopEventStore,
+  type InMemoryHopEventStoreOptions,
+} from '../../lib/index.js';
+import { thrownBy } from '../src/thrown-by.js';
+
+const LEASE_MS = 1_000;
+// Longer than any test moves the clock: a claim held with it never lapses in the test.
+const LONG_LEASE_MS = 3_600_000;
+const TTL_SECONDS = 60;
+const TTL_MS = TTL_SECONDS * 1000;
+
+/** A store whose clock moves only when the test moves it (far from today: Date.now is not read). */
+function storeWithClock(options: Omit<InMemoryHopEventStoreOptions, 'now'> = {}) {
+  const clock = { ms: 1_000_000 };
+  const store = new InMemoryHopEventStore({
+    ttlSeconds: TTL_SECONDS,
+    ...options,
+    now: () => clock.ms,
+  });
+  return { store, clock };
+}
+
+/** Claims and completes each id in turn, as deliveries whose handlers succeeded. */
+function handle(store: InMemoryHopEventStore, ids: string[]): void {
+  for (const id of ids) {
+    expect(store.claim(id, LEASE_MS)).toBe('claimed');
+    store.complete(id);
+  }
+}
+
+const ids = (count: number, from = 0) =>
+  Array.from({ length: count }, (_, index) => `e_${from + index}`);
+
+describe('InMemoryHopEventStore', () => {
+  describe('a handled id', () => {
+    it('is completed for ttlSeconds from its completion, then can be claimed again', () => {
+      const { store, clock } = storeWithClock();
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      clock.ms += 500;
+      store.complete('e_1');
+      const completedAt = clock.ms;
+      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      clock.ms = completedAt + TTL_MS - 1;
+      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      clock.ms = completedAt + TTL_MS;
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      // Claimed anew: held by that delivery, for its lease.
+      expect(store.claim('e_1', LEASE_MS)).toBe('processing');
+    });
+
+    it('stays completed when the delivery that completed it releases it', () => {
+      const { store } = storeWithClock();
+      handle(store, ['e_1']);
+      store.release('e_1');
+      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+    });
+  });
+
+  describe('a claim', () => {
+    it('is processing to other deliveries until leaseMs has passed, then one can claim it', () => {
+      const { store, clock } = storeWithClock();
+      const claimedAt = clock.ms;
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      clock.ms = claimedAt + LEASE_MS - 1;
+      expect(store.claim('e_1', LEASE_MS)).toBe('processing');
+      clock.ms = claimedAt + LEASE_MS;
+      expect(store.claim('e_1', 2 * LEASE_MS)).toBe('claimed');
+      // The new claim holds its own lease, from the moment it was made.
+      clock.ms = claimedAt + LEASE_MS + 2 * LEASE_MS - 1;
+      expect(store.claim('e_1', LEASE_MS)).toBe('processing');
+      clock.ms += 1;
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+    });
+
+    it('released frees the id at once, with no wait for the lease', () => {
+      const { store } = storeWithClock();
+      expect(store.claim('e_1', LONG_LEASE_MS)).toBe('claimed');
+      store.release('e_1');
+      expect(store.claim('e_1', LONG_LEASE_MS)).toBe('claimed');
+      expect(store.claim('e_1', LONG_LEASE_MS)).toBe('processing');
+    });
+
+    it('completed after its lease lapsed is completed for ttlSeconds from then', () => {
+      const { store, clock } = storeWithClock();
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      clock.ms += 5 * LEASE_MS;
+      store.complete('e_1');
+      const completedAt = clock.ms;
+      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      clock.ms = completedAt + TTL_MS - 1;
+      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      clock.ms = completedAt + TTL_MS;
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+    });
+  });
+
+  describe('at capacity', () => {
+    it.each([1, 2, 3, 10])(
+      'with capacity %i, remembers the newest ids and forgets the oldest one beyond it',
+      (capacity) => {
+        const { store } = storeWithClock({ capacity });
+        handle(store, ids(capacity));
+        // Full but not beyond: every id is remembered.
+        expect(store.size).toBe(capacity);
+        for (const id of ids(capacity)) expect(store.claim(id, LEASE_MS)).toBe('completed');
+
+        handle(store, [`e_${capacity}`]);
+        expect(store.size).toBe(capacity);
+        // The newest `capacity` ids are remembered (asked first: claiming a forgotten id
+        // remembers it again, which forgets another)…
+        for (const id of ids(capacity, 1)) expect(store.claim(id, LEASE_MS)).toBe('completed');
+        // …and the oldest, though within its ttl, is forgotten.
+        expect(store.claim('e_0', LEASE_MS)).toBe('claimed');
+      },
+    );
+
+    it('forgets ids in the order they were first claimed: completing one does not make it newer', () => {
+      const { store } = storeWithClock({ capacity: 3 });
+      for (const id of ['e_a', 'e_b', 'e_c']) {
+        expect(store.claim(id, LONG_LEASE_MS)).toBe('claimed');
+      }
+      store.complete('e_a');
+      expect(store.claim('e_d', LONG_LEASE_MS)).toBe('claimed');
+      for (const id of ['e_b', 'e_c', 'e_d']) {
+        expect(store.claim(id, LONG_LEASE_MS)).toBe('processing');
+      }
+      expect(store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
+    });
+
+    it('forgets ids in the order they were first claimed: claiming a lapsed one again does not make it newer', () => {
+      const { store, clock } = storeWithClock({ capacity: 3 });
+      expect(store.claim('e_a', LEASE_MS)).toBe('claimed');
+      expect(store.claim('e_b', LONG_LEASE_MS)).toBe('claimed');
+      expect(store.claim('e_c', LONG_LEASE_MS)).toBe('claimed');
+      clock.ms += LEASE_MS;
+      expect(store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
+      expect(store.claim('e_d', LONG_LEASE_MS)).toBe('claimed');
+      for (const id of ['e_b', 'e_c', 'e_d']) {
+        expect(store.claim(id, LONG_LEASE_MS)).toBe('processing');
+      }
+      expect(store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
+    });
+  });
+
+  describe('size', () => {
+    it('counts the remembered ids: a completion adds none, a release drops one', () => {
+      const { store } = storeWithClock({ capacity: 5 });
+      expect(store.size).toBe(0);
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(store.claim('e_2', LEASE_MS)).toBe('claimed');
+      expect(store.size).toBe(2);
+      store.complete('e_1');
+      expect(store.size).toBe(2);
+      store.release('e_2');
+      expect(store.size).toBe(1);
+      // Releasing an unknown id, or one already completed, changes nothing.
+      store.release('e_unknown');
+      store.release('e_1');
+      expect(store.size).toBe(1);
+    });
+  });
+
+  describe('defaults', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('reads Date.now and remembers a handled id for one day', () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(0);
+      const store = new InMemoryHopEventStore();
+      handle(store, ['e_1']);
+      vi.setSystemTime(86_400_000 - 1);
+      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      vi.setSystemTime(86_400_000);
+      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+    });
+
+    it('remembers 10,000 ids', () => {
+      const store = new InMemoryHopEventStore();
+      handle(store, ids(10_000));
+      expect(store.claim('e_0', LEASE_MS)).toBe('completed');
+      handle(store, ['e_10000']);
+      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(store.claim('e_0', LEASE_MS)).toBe('claimed');
+    });
+  });
+
+  describe('options', () => {
+    it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+      'rejects capacity %s: it must be a positive integer',
+      (capacity) => {
+        const error = thrownBy(() => new InMemoryHopEventStore({ capacity }));
+        expect(error).toBeInstanceOf(HopConfigurationError);
+        expect(error.message).toBe(
+          `InMemoryHopEventStore: \`capacity\` must be a positive integer, got ${String(capacity)}`,
+        );
+      },
+    );
+
+    it.each([0, -60, 0.5, Number.NaN, Number.POSITIVE_INFINITY])(
+      'rejects ttlSeconds %s: it must be a positive integer',
+      (ttlSeconds) => {
+        const error = thrownBy(() => new InMemoryHopEventStore({ ttlSeconds }));
+        expect(error).toBeInstanceOf(HopConfigurationError);
+        expect(error.message).toBe(
+          `InMemoryHopEventStore: \`ttlSeconds\` must be a positive integer, got ${String(ttlSeconds)}`,
+        );
+      },
+    );
+
+    it('rejects a clock that is not a function', () => {
+      const now = 1_000 as unknown as () => number;
+      const error = thrownBy(() => new InMemoryHopEventStore({ now }));
+      expect(error).toBeInstanceOf(HopConfigurationError);
+      expect(error.message).toBe(
+        'InMemoryHopEventStore: `now` must be a function returning milliseconds, got number',
+      );
+    });
+  });
+});
