@@ -12,6 +12,7 @@ import {
 import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import { describeError } from './hop-webhook.errors.js';
 import type { HopEventClaim, HopEventStore } from './hop-event.store.js';
 import type { HopEvent } from './hop-event.types.js';
 import { HopEventsDispatcher } from './hop-events.dispatcher.js';
@@ -166,7 +167,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       }
     }
     this.logger.error(
-      `Hop event ${event.id} (${event.event}) was handled, but the event store could not record it: ${describe(error)}. ` +
+      `Hop event ${event.id} (${event.event}) was handled, but the event store could not record it: ${describeError(error)}. ` +
         `It was acknowledged; a redelivery of it after idempotency.leaseSeconds would run its handlers again`,
       (error as Error)?.stack,
     );
@@ -245,7 +246,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   ): T | Promise<T> {
     const fail = (error: unknown): never => {
       this.logger.error(
-        `Event store failed for Hop event ${event.id} (${event.event}): ${describe(error)}`,
+        `Event store failed for Hop event ${event.id} (${event.event}): ${describeError(error)}`,
         (error as Error)?.stack,
       );
       throw new ServiceUnavailableException(
@@ -300,7 +301,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
           .then(() => store.release(event.id))
           .catch((error: unknown) =>
             this.logger.warn(
-              `Could not release the late claim on Hop event ${event.id}: ${describe(error)}`,
+              `Could not release the late claim on Hop event ${event.id}: ${describeError(error)}`,
             ),
           );
       },
@@ -313,8 +314,4 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     delivery.then(settle, settle);
     return delivery;
   }
-}
-
-function describe(error: unknown): string {
-  return (error as Error)?.message ?? String(error);
 }

@@ -32,7 +32,7 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const bindings = this.discover();
-    this.dispatcher.attach(bindings);
+    this.dispatcher.route(bindings);
     if (this.config.logging === false) return;
     for (const binding of bindings) {
       for (const matcher of binding.matchers) this.warnIfUnreachable(binding.label, matcher);

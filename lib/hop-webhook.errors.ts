@@ -65,3 +65,11 @@ export class HopValidationError extends Error {
     this.name = 'HopValidationError';
   }
 }
+
+/**
+ * An error's message for a log line, whatever was thrown.
+ * @internal
+ */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

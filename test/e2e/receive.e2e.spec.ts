@@ -1,9 +1,9 @@
 import { Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_GUARD, Reflector } from '@nestjs/core';
-import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { HopWebhooksModule, signHopPayload, type HopEvent } from '../../lib/index.js';
+import { HopWebhooksModule, OnHopEvent, signHopPayload, type HopEvent } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent, signHopDelivery } from '../../lib/testing/index.js';
 import { CallRecorder, FailingHandlers, RoutingHandlers } from '../src/recording-handlers.js';
 import { ADAPTERS, startTestApp, type TestApp } from '../src/test-app.js';
@@ -365,6 +365,13 @@ describe.each(ADAPTERS)('receiving Hop webhooks on %s', (adapter) => {
         const plain = recorder.handlersFor(event.id).filter((handler) => handler === '@OnEvent');
         expect(plain).toEqual(['@OnEvent']);
       });
+
+      it('does not run @OnHopEvent handlers for an event the app emits itself', async () => {
+        const event = buildHopEvent('ignite.deployment.build.updated');
+        await server.app.get(EventEmitter2).emitAsync('hop.ignite.deployment.build.updated', event);
+        // Only verified deliveries reach the module's handlers; the app's listeners still hear it.
+        expect(recorder.handlersFor(event.id)).toEqual(['@OnEvent']);
+      });
     }
   });
 });
@@ -396,6 +403,60 @@ describe.each(ADAPTERS)('two registrations of the module on %s', (adapter) => {
       await server.close();
     },
   );
+});
+
+/** Answers late: after `delayMs`. */
+@Injectable()
+class SlowHandler {
+  delayMs = 0;
+  @OnHopEvent('project.updated')
+  async onUpdated(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+  }
+}
+
+describe.each(ADAPTERS)('two registrations with different options on %s', (adapter) => {
+  it('runs each delivery’s handlers under the handlerTimeoutMs of the path it came in on', async () => {
+    const server = await startTestApp(adapter, {
+      imports: [
+        EventEmitterModule.forRoot(),
+        HopWebhooksModule.forRoot({ secret: SECRET, path: 'hop/patient' }),
+        HopWebhooksModule.forRoot({ secret: SECRET, path: 'hop/hasty', handlerTimeoutMs: 50 }),
+      ],
+      providers: [SlowHandler],
+    });
+    server.app.get(SlowHandler).delayMs = 300;
+    const hasty = buildHopEvent('project.updated');
+    expect((await postHopEvent(server.url('/hop/hasty'), hasty, SECRET)).status).toBe(500);
+    const failure = server.logger.lines('error').find((line) => line.includes(hasty.id));
+    expect(failure).toContain('did not finish within handlerTimeoutMs (50 ms)');
+    const patient = buildHopEvent('project.updated');
+    expect((await postHopEvent(server.url('/hop/patient'), patient, SECRET)).status).toBe(204);
+    await server.close();
+  });
+});
+
+/** One method whose names overlap three ways. */
+@Injectable()
+class OverlappingHandler {
+  constructor(private readonly calls: CallRecorder) {}
+  @OnHopEvent(['project.updated', 'project.*', '*'])
+  onProject(event: HopEvent): void {
+    this.calls.record('overlapping', event);
+  }
+}
+
+describe.each(ADAPTERS)('a handler whose names overlap on %s', (adapter) => {
+  it('runs once for an event that all of its names match', async () => {
+    const server = await startTestApp(adapter, {
+      imports: [HopWebhooksModule.forRoot(SECRET)],
+      providers: [CallRecorder, OverlappingHandler],
+    });
+    const event = buildHopEvent('project.updated');
+    expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+    expect(server.app.get(CallRecorder).handlersFor(event.id)).toEqual(['overlapping']);
+    await server.close();
+  });
 });
 
 describe.each(ADAPTERS)('a custom eventPrefix on %s', (adapter) => {
