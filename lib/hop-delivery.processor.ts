@@ -19,6 +19,7 @@ import { HopEventsDispatcher } from './hop-events.dispatcher.js';
 import { InMemoryHopEventStore } from './memory-hop-event.store.js';
 import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
 import { isPromiseLike } from './promise-like.js';
+import { settleWithin } from './settle-within.js';
 import { drainFirstOnNest11 } from './nest11-drain-order.js';
 
 // How often a delivery waiting on another instance's claim asks the store again: soon at
@@ -267,21 +268,20 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    */
   private bounded<T>(answer: PromiseLike<T>, afterTimeout?: (late: T) => void): Promise<T> {
     const { storeTimeoutMs } = this.config;
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        reject(new Error(`no answer within idempotency.storeTimeoutMs (${storeTimeoutMs} ms)`));
-      }, storeTimeoutMs);
-    });
+    const bounded = settleWithin(
+      answer,
+      storeTimeoutMs,
+      `no answer within idempotency.storeTimeoutMs (${storeTimeoutMs} ms)`,
+    );
     if (afterTimeout) {
+      let gaveUp = false;
+      bounded.catch(() => (gaveUp = true));
       answer.then(
-        (late) => timedOut && afterTimeout(late),
+        (late) => gaveUp && afterTimeout(late),
         () => undefined,
       );
     }
-    return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+    return bounded;
   }
 
   /**

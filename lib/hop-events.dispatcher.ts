@@ -8,6 +8,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import { settleWithin } from './settle-within.js';
 import { describeError } from './hop-webhook.errors.js';
 import type { HopEventMatcher } from './hop-event-pattern.js';
 import type { HopEvent } from './hop-event.types.js';
@@ -102,7 +103,9 @@ export class HopEventsDispatcher implements OnModuleInit {
     const limit = this.config.handlerTimeoutMs;
     try {
       const result = binding.invoke(event);
-      await (limit === null ? result : within(result, limit));
+      await (limit === null
+        ? result
+        : settleWithin(result, limit, `did not finish within handlerTimeoutMs (${limit} ms)`));
       return false;
     } catch (error) {
       const suppressed = binding.options.suppressErrors === true;
@@ -132,16 +135,4 @@ export class HopEventsDispatcher implements OnModuleInit {
       return true;
     }
   }
-}
-
-/** Settles like `result`, or rejects once `limit` ms have passed (the handler runs on). */
-function within(result: unknown, limit: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`did not finish within handlerTimeoutMs (${limit} ms)`)),
-      limit,
-    );
-  });
-  return Promise.race([result, timeout]).finally(() => clearTimeout(timer));
 }

@@ -33,7 +33,7 @@ export function resolveHopWebhooksRoute(extras: HopWebhooksModuleExtras): Resolv
     fail('`decorators` must be an array of class decorators, e.g. [Public()]');
   }
   return {
-    path: path.replace(/^\/+|\/+$/g, ''),
+    path: trimSlashes(path),
     version: Array.isArray(version) ? [...version] : (version as string | typeof VERSION_NEUTRAL),
     decorators,
   };
@@ -79,8 +79,9 @@ function isExcludedFromPrefix(route: ResolvedHopWebhooksRoute, app: ApplicationC
 }
 
 function joinPath(...parts: string[]): string {
-  return `/${parts
-    .map((part) => part.replace(/^\/+|\/+$/g, ''))
-    .filter(Boolean)
-    .join('/')}`;
+  return `/${parts.map(trimSlashes).filter(Boolean).join('/')}`;
+}
+
+function trimSlashes(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '');
 }
