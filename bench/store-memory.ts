@@ -40,8 +40,8 @@ export function runStoreMemoryBenchmark(): StoreMemoryResult {
   let atCapacity = 0;
   for (let i = 0; i < STORE_IDS; i++) {
     const id = hopId('event');
-    store.claim(id, LEASE_MS);
-    store.complete(id);
+    void store.claim(id, LEASE_MS);
+    void store.complete(id);
     if (i + 1 === store.capacity) atCapacity = heap() - base;
   }
   const afterAll = heap() - base;

@@ -18,7 +18,6 @@ import type { HopEvent } from './hop-event.types.js';
 import { HopEventsDispatcher } from './hop-events.dispatcher.js';
 import { InMemoryHopEventStore } from './memory-hop-event.store.js';
 import type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
-import { isPromiseLike } from './promise-like.js';
 import { settleWithin } from './settle-within.js';
 import { drainFirstOnNest11 } from './nest11-drain-order.js';
 
@@ -33,16 +32,14 @@ const COMPLETE_RETRY_MAX_MS = 500;
 
 /**
  * What happens to a verified event before and after its handlers: the replay window, running
- * each event id's handlers once (in this process and, through the store, across instances),
+ * each event id's handlers once (through the store, in this process and across instances),
  * and letting deliveries in progress finish on shutdown while refusing new ones with 503.
  */
 @Injectable()
 export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('HopWebhooks');
-  // Deliveries in progress: by event id when ids are deduplicated (a duplicate shares the
-  // outcome), in a set otherwise; shutdown waits for both.
-  private readonly running = new Map<string, Promise<void>>();
-  private readonly unkeyed = new Set<Promise<void>>();
+  // Deliveries in progress, which shutdown waits for.
+  private readonly inFlight = new Set<Promise<void>>();
   private draining = false;
 
   constructor(
@@ -79,12 +76,10 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     }
     if (this.config.maxEventAgeMs !== null) this.assertFresh(event, this.config.maxEventAgeMs);
     const { store } = this.config;
-    if (store === null) return this.trackUnkeyed(this.dispatcher.dispatch(event));
-    const running = this.running.get(event.id);
-    if (running !== undefined) return running;
-    const delivery = this.deliverOnce(event, store);
-    this.running.set(event.id, delivery);
-    const settle = () => this.running.delete(event.id);
+    const delivery =
+      store === null ? this.dispatcher.dispatch(event) : this.deliverOnce(event, store);
+    this.inFlight.add(delivery);
+    const settle = () => this.inFlight.delete(delivery);
     delivery.then(settle, settle);
     return delivery;
   }
@@ -107,27 +102,60 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   /** Stops taking deliveries (503) and waits for those in progress to be answered. */
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.allSettled([...this.running.values(), ...this.unkeyed]);
+    await Promise.allSettled(this.inFlight);
   }
 
-  private deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
-    const claim = this.claimId(event, store);
-    // The in-memory store answers at once: no promise is made for the common case.
-    if (claim === 'claimed') return this.runClaimed(event, store);
-    return this.claim(event, store, claim).then((settled) =>
-      settled === 'claimed' ? this.runClaimed(event, store) : this.acknowledge(event),
-    );
-  }
-
-  private runClaimed(event: HopEvent<string>, store: HopEventStore): Promise<void> {
+  /**
+   * Runs the handlers if this delivery claims the event id; acknowledges it if they already
+   * succeeded; waits while another delivery (here or on another instance) runs them.
+   */
+  private async deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
+    if ((await this.settleClaim(event, store)) === 'completed') {
+      if (this.config.logging === 'deliveries') {
+        this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
+      }
+      return;
+    }
     const leaseEnds = Date.now() + this.config.leaseMs;
-    return this.dispatcher.dispatch(event).then(
-      () => this.complete(event, store, leaseEnds),
-      async (error: unknown) => {
-        await this.store(event, () => store.release(event.id));
-        throw error;
-      },
-    );
+    try {
+      await this.dispatcher.dispatch(event);
+    } catch (error) {
+      await this.store(event, () => store.release(event.id));
+      throw error;
+    }
+    await this.complete(event, store, leaseEnds);
+  }
+
+  /**
+   * Claims the event id, and while another delivery holds it, asks again (soon at first, then
+   * less often) until it is completed or released, or the lease has passed (503).
+   */
+  private async settleClaim(
+    event: HopEvent<string>,
+    store: HopEventStore,
+  ): Promise<'claimed' | 'completed'> {
+    let claim = await this.claimId(event, store);
+    if (claim !== 'processing') return claim;
+    const deadline = Date.now() + this.config.leaseMs;
+    let pollMs = CLAIM_POLL_FIRST_MS;
+    while (claim === 'processing') {
+      if (this.draining || Date.now() >= deadline) {
+        throw new ServiceUnavailableException(
+          `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
+        );
+      }
+      await sleep(pollMs);
+      pollMs = Math.min(pollMs * 2, CLAIM_POLL_MAX_MS);
+      claim = await this.claimId(event, store);
+    }
+    if (claim === 'claimed') {
+      // The other delivery gave up its claim: its handlers failed. Answer as it did.
+      await this.store(event, () => store.release(event.id));
+      throw new InternalServerErrorException(
+        `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
+      );
+    }
+    return claim;
   }
 
   /**
@@ -136,17 +164,15 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * retried in the background while this delivery's claim lasts, so that a duplicate waiting
    * on the claim finds the event handled once the store is back.
    */
-  private complete(
+  private async complete(
     event: HopEvent<string>,
     store: HopEventStore,
     leaseEnds: number,
-  ): void | Promise<void> {
-    const retry = (error: unknown) => void this.completeLater(event, store, leaseEnds, error);
+  ): Promise<void> {
     try {
-      const answer = store.complete(event.id);
-      if (isPromiseLike(answer)) return this.bounded(answer).catch(retry);
+      await this.bounded(store.complete(event.id));
     } catch (error) {
-      retry(error);
+      void this.completeLater(event, store, leaseEnds, error);
     }
   }
 
@@ -161,7 +187,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       await sleep(pauseMs);
       pauseMs = Math.min(pauseMs * 2, COMPLETE_RETRY_MAX_MS);
       try {
-        await this.bounded(Promise.resolve(store.complete(event.id)));
+        await this.bounded(store.complete(event.id));
         return;
       } catch (again) {
         error = again;
@@ -172,47 +198,6 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
         `It was acknowledged; a redelivery of it after idempotency.leaseSeconds would run its handlers again`,
       (error as Error)?.stack,
     );
-  }
-
-  private acknowledge(event: HopEvent<string>): void {
-    if (this.config.logging === 'deliveries') {
-      this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
-    }
-  }
-
-  /**
-   * Settles a claim that was not won at once: awaits the store's answer, and while another
-   * delivery (maybe on another instance) runs the handlers, waits for its outcome.
-   */
-  private async claim(
-    event: HopEvent<string>,
-    store: HopEventStore,
-    first: HopEventClaim | Promise<HopEventClaim>,
-  ): Promise<'claimed' | 'completed'> {
-    const { leaseMs } = this.config;
-    const deadline = Date.now() + leaseMs;
-    let claim = await first;
-    let waited = false;
-    let pollMs = CLAIM_POLL_FIRST_MS;
-    while (claim === 'processing') {
-      if (this.draining || Date.now() >= deadline) {
-        throw new ServiceUnavailableException(
-          `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
-        );
-      }
-      waited = true;
-      await sleep(pollMs);
-      pollMs = Math.min(pollMs * 2, CLAIM_POLL_MAX_MS);
-      claim = await this.claimId(event, store);
-    }
-    if (claim === 'claimed' && waited) {
-      // The other delivery gave up its claim: its handlers failed. Answer as it did.
-      await this.store(event, () => store.release(event.id));
-      throw new InternalServerErrorException(
-        `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
-      );
-    }
-    return claim;
   }
 
   private assertFresh(event: HopEvent<string>, maxEventAgeMs: number): void {
@@ -240,12 +225,14 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * Calls the store; a store failure, or no answer within `storeTimeoutMs`, becomes a 503
    * (Hop retries) and is logged.
    */
-  private store<T extends HopEventClaim | void>(
+  private async store<T>(
     event: HopEvent<string>,
-    call: () => T | Promise<T>,
+    call: () => Promise<T>,
     afterTimeout?: (late: T) => void,
-  ): T | Promise<T> {
-    const fail = (error: unknown): never => {
+  ): Promise<T> {
+    try {
+      return await this.bounded(call(), afterTimeout);
+    } catch (error) {
       this.logger.error(
         `Event store failed for Hop event ${event.id} (${event.event}): ${describeError(error)}`,
         (error as Error)?.stack,
@@ -253,12 +240,6 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       throw new ServiceUnavailableException(
         'The event store is unavailable; Hop will retry this delivery',
       );
-    };
-    try {
-      const answer = call();
-      return isPromiseLike(answer) ? this.bounded(answer, afterTimeout).catch(fail) : answer;
-    } catch (error) {
-      return fail(error);
     }
   }
 
@@ -266,7 +247,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * The store's answer, or a rejection once `storeTimeoutMs` has passed without one; an
    * answer that comes later goes to `afterTimeout`.
    */
-  private bounded<T>(answer: PromiseLike<T>, afterTimeout?: (late: T) => void): Promise<T> {
+  private bounded<T>(answer: Promise<T>, afterTimeout?: (late: T) => void): Promise<T> {
     const { storeTimeoutMs } = this.config;
     const bounded = settleWithin(
       answer,
@@ -276,7 +257,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     if (afterTimeout) {
       let gaveUp = false;
       bounded.catch(() => (gaveUp = true));
-      answer.then(
+      Promise.resolve(answer).then(
         (late) => gaveUp && afterTimeout(late),
         () => undefined,
       );
@@ -288,10 +269,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * Claims the event id for this delivery. A claim granted after the delivery gave up on the
    * store (and answered 503) is released, so that Hop's retry need not wait out the lease.
    */
-  private claimId(
-    event: HopEvent<string>,
-    store: HopEventStore,
-  ): HopEventClaim | Promise<HopEventClaim> {
+  private claimId(event: HopEvent<string>, store: HopEventStore): Promise<HopEventClaim> {
     return this.store(
       event,
       () => store.claim(event.id, this.config.leaseMs),
@@ -306,12 +284,5 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
           );
       },
     );
-  }
-
-  private trackUnkeyed(delivery: Promise<void>): Promise<void> {
-    this.unkeyed.add(delivery);
-    const settle = () => this.unkeyed.delete(delivery);
-    delivery.then(settle, settle);
-    return delivery;
   }
 }

@@ -17,17 +17,17 @@ export type HopEventClaim = 'claimed' | 'processing' | 'completed';
  * module ships {@link InMemoryHopEventStore} (the default) and {@link RedisHopEventStore}.
  */
 export interface HopEventStore {
-  // Each method may answer synchronously: the in-memory store does, sparing every delivery
-  // a few promise round trips.
+  // Every call is bounded by `idempotency.storeTimeoutMs`: a store that does not answer in
+  // time makes the delivery answer 503, so Hop retries it.
   /**
    * Atomically claims `eventId` for `leaseMs` (after which a claim whose holder vanished
    * lapses), or says why it cannot be claimed.
    */
-  claim(eventId: string, leaseMs: number): HopEventClaim | Promise<HopEventClaim>;
+  claim(eventId: string, leaseMs: number): Promise<HopEventClaim>;
   /** Records that every handler of `eventId` succeeded. */
-  complete(eventId: string): void | Promise<void>;
+  complete(eventId: string): Promise<void>;
   /** Drops this delivery's claim on `eventId` after a failure, so a retry can claim it. */
-  release(eventId: string): void | Promise<void>;
+  release(eventId: string): Promise<void>;
 }
 
 /**

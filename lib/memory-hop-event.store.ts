@@ -57,12 +57,12 @@ export class InMemoryHopEventStore implements HopEventStore {
     }
   }
 
-  /** How many ids are remembered now. */
+  /** How many ids hold a slot now (at most `capacity`), released claims included. */
   get size(): number {
     return this.slots.size;
   }
 
-  claim(eventId: string, leaseMs: number): HopEventClaim {
+  async claim(eventId: string, leaseMs: number): Promise<HopEventClaim> {
     const now = this.now();
     const slot = this.slots.get(eventId);
     if (slot !== undefined && this.expiries[slot]! > now) {
@@ -72,15 +72,19 @@ export class InMemoryHopEventStore implements HopEventStore {
     return 'claimed';
   }
 
-  complete(eventId: string): void {
+  async complete(eventId: string): Promise<void> {
     this.remember(eventId, this.slots.get(eventId), COMPLETED, this.now() + this.ttlMs);
   }
 
-  release(eventId: string): void {
+  /**
+   * Lapses the claim at once. The id keeps its slot, so that claiming it again takes no other
+   * id's place: the ring holds `capacity` distinct ids, forgetting the first claimed first.
+   */
+  async release(eventId: string): Promise<void> {
     const slot = this.slots.get(eventId);
-    if (slot === undefined || this.states[slot] !== PROCESSING) return;
-    this.slots.delete(eventId);
-    this.ids[slot] = undefined;
+    if (slot !== undefined && this.states[slot] === PROCESSING) {
+      this.expiries[slot] = -Infinity;
+    }
   }
 
   private remember(

@@ -42,7 +42,7 @@ class FaultyStore implements HopEventStore {
     return this.run('release', () => this.inner.release(eventId));
   }
 
-  private async run<T>(operation: Operation, call: () => T): Promise<T> {
+  private async run<T>(operation: Operation, call: () => Promise<T>): Promise<T> {
     const plan = this.planned.get(operation);
     if (plan === undefined || plan.times === 0) return call();
     plan.times--;

@@ -24,10 +24,10 @@ function storeWithClock(options: Omit<InMemoryHopEventStoreOptions, 'now'> = {})
 }
 
 /** Claims and completes each id in turn, as deliveries whose handlers succeeded. */
-function handle(store: InMemoryHopEventStore, ids: string[]): void {
+async function handle(store: InMemoryHopEventStore, ids: string[]): Promise<void> {
   for (const id of ids) {
-    expect(store.claim(id, LEASE_MS)).toBe('claimed');
-    store.complete(id);
+    expect(await store.claim(id, LEASE_MS)).toBe('claimed');
+    await store.complete(id);
   }
 }
 
@@ -36,130 +36,146 @@ const ids = (count: number, from = 0) =>
 
 describe('InMemoryHopEventStore', () => {
   describe('a handled id', () => {
-    it('is completed for ttlSeconds from its completion, then can be claimed again', () => {
+    it('is completed for ttlSeconds from its completion, then can be claimed again', async () => {
       const { store, clock } = storeWithClock();
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
       clock.ms += 500;
-      store.complete('e_1');
+      await store.complete('e_1');
       const completedAt = clock.ms;
-      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
       clock.ms = completedAt + TTL_MS - 1;
-      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
       clock.ms = completedAt + TTL_MS;
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
       // Claimed anew: held by that delivery, for its lease.
-      expect(store.claim('e_1', LEASE_MS)).toBe('processing');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('processing');
     });
 
-    it('stays completed when the delivery that completed it releases it', () => {
+    it('stays completed when the delivery that completed it releases it', async () => {
       const { store } = storeWithClock();
-      handle(store, ['e_1']);
-      store.release('e_1');
-      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      await handle(store, ['e_1']);
+      await store.release('e_1');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
     });
   });
 
   describe('a claim', () => {
-    it('is processing to other deliveries until leaseMs has passed, then one can claim it', () => {
+    it('is processing to other deliveries until leaseMs has passed, then one can claim it', async () => {
       const { store, clock } = storeWithClock();
       const claimedAt = clock.ms;
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
       clock.ms = claimedAt + LEASE_MS - 1;
-      expect(store.claim('e_1', LEASE_MS)).toBe('processing');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('processing');
       clock.ms = claimedAt + LEASE_MS;
-      expect(store.claim('e_1', 2 * LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', 2 * LEASE_MS)).toBe('claimed');
       // The new claim holds its own lease, from the moment it was made.
       clock.ms = claimedAt + LEASE_MS + 2 * LEASE_MS - 1;
-      expect(store.claim('e_1', LEASE_MS)).toBe('processing');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('processing');
       clock.ms += 1;
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
     });
 
-    it('released frees the id at once, with no wait for the lease', () => {
+    it('released frees the id at once, with no wait for the lease', async () => {
       const { store } = storeWithClock();
-      expect(store.claim('e_1', LONG_LEASE_MS)).toBe('claimed');
-      store.release('e_1');
-      expect(store.claim('e_1', LONG_LEASE_MS)).toBe('claimed');
-      expect(store.claim('e_1', LONG_LEASE_MS)).toBe('processing');
+      expect(await store.claim('e_1', LONG_LEASE_MS)).toBe('claimed');
+      await store.release('e_1');
+      expect(await store.claim('e_1', LONG_LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LONG_LEASE_MS)).toBe('processing');
     });
 
-    it('completed after its lease lapsed is completed for ttlSeconds from then', () => {
+    it('completed after its lease lapsed is completed for ttlSeconds from then', async () => {
       const { store, clock } = storeWithClock();
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
       clock.ms += 5 * LEASE_MS;
-      store.complete('e_1');
+      await store.complete('e_1');
       const completedAt = clock.ms;
-      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
       clock.ms = completedAt + TTL_MS - 1;
-      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
       clock.ms = completedAt + TTL_MS;
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
     });
   });
 
   describe('at capacity', () => {
     it.each([1, 2, 3, 10])(
       'with capacity %i, remembers the newest ids and forgets the oldest one beyond it',
-      (capacity) => {
+      async (capacity) => {
         const { store } = storeWithClock({ capacity });
-        handle(store, ids(capacity));
+        await handle(store, ids(capacity));
         // Full but not beyond: every id is remembered.
         expect(store.size).toBe(capacity);
-        for (const id of ids(capacity)) expect(store.claim(id, LEASE_MS)).toBe('completed');
+        for (const id of ids(capacity)) expect(await store.claim(id, LEASE_MS)).toBe('completed');
 
-        handle(store, [`e_${capacity}`]);
+        await handle(store, [`e_${capacity}`]);
         expect(store.size).toBe(capacity);
         // The newest `capacity` ids are remembered (asked first: claiming a forgotten id
         // remembers it again, which forgets another)…
-        for (const id of ids(capacity, 1)) expect(store.claim(id, LEASE_MS)).toBe('completed');
+        for (const id of ids(capacity, 1))
+          expect(await store.claim(id, LEASE_MS)).toBe('completed');
         // …and the oldest, though within its ttl, is forgotten.
-        expect(store.claim('e_0', LEASE_MS)).toBe('claimed');
+        expect(await store.claim('e_0', LEASE_MS)).toBe('claimed');
       },
     );
 
-    it('forgets ids in the order they were first claimed: completing one does not make it newer', () => {
+    it("claiming a released id again takes no other id's slot", async () => {
       const { store } = storeWithClock({ capacity: 3 });
-      for (const id of ['e_a', 'e_b', 'e_c']) {
-        expect(store.claim(id, LONG_LEASE_MS)).toBe('claimed');
+      await handle(store, ['e_a']);
+      expect(await store.claim('e_b', LONG_LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_c', LONG_LEASE_MS)).toBe('claimed');
+      await store.release('e_b');
+      expect(await store.claim('e_b', LONG_LEASE_MS)).toBe('claimed');
+      expect(store.size).toBe(3);
+      expect(await store.claim('e_a', LONG_LEASE_MS)).toBe('completed');
+      for (const id of ['e_b', 'e_c']) {
+        expect(await store.claim(id, LONG_LEASE_MS)).toBe('processing');
       }
-      store.complete('e_a');
-      expect(store.claim('e_d', LONG_LEASE_MS)).toBe('claimed');
-      for (const id of ['e_b', 'e_c', 'e_d']) {
-        expect(store.claim(id, LONG_LEASE_MS)).toBe('processing');
-      }
-      expect(store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
     });
 
-    it('forgets ids in the order they were first claimed: claiming a lapsed one again does not make it newer', () => {
-      const { store, clock } = storeWithClock({ capacity: 3 });
-      expect(store.claim('e_a', LEASE_MS)).toBe('claimed');
-      expect(store.claim('e_b', LONG_LEASE_MS)).toBe('claimed');
-      expect(store.claim('e_c', LONG_LEASE_MS)).toBe('claimed');
-      clock.ms += LEASE_MS;
-      expect(store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
-      expect(store.claim('e_d', LONG_LEASE_MS)).toBe('claimed');
-      for (const id of ['e_b', 'e_c', 'e_d']) {
-        expect(store.claim(id, LONG_LEASE_MS)).toBe('processing');
+    it('forgets ids in the order they were first claimed: completing one does not make it newer', async () => {
+      const { store } = storeWithClock({ capacity: 3 });
+      for (const id of ['e_a', 'e_b', 'e_c']) {
+        expect(await store.claim(id, LONG_LEASE_MS)).toBe('claimed');
       }
-      expect(store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
+      await store.complete('e_a');
+      expect(await store.claim('e_d', LONG_LEASE_MS)).toBe('claimed');
+      for (const id of ['e_b', 'e_c', 'e_d']) {
+        expect(await store.claim(id, LONG_LEASE_MS)).toBe('processing');
+      }
+      expect(await store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
+    });
+
+    it('forgets ids in the order they were first claimed: claiming a lapsed one again does not make it newer', async () => {
+      const { store, clock } = storeWithClock({ capacity: 3 });
+      expect(await store.claim('e_a', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_b', LONG_LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_c', LONG_LEASE_MS)).toBe('claimed');
+      clock.ms += LEASE_MS;
+      expect(await store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_d', LONG_LEASE_MS)).toBe('claimed');
+      for (const id of ['e_b', 'e_c', 'e_d']) {
+        expect(await store.claim(id, LONG_LEASE_MS)).toBe('processing');
+      }
+      expect(await store.claim('e_a', LONG_LEASE_MS)).toBe('claimed');
     });
   });
 
   describe('size', () => {
-    it('counts the remembered ids: a completion adds none, a release drops one', () => {
+    it('counts the ids holding a slot: a completion or a release adds none', async () => {
       const { store } = storeWithClock({ capacity: 5 });
       expect(store.size).toBe(0);
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
-      expect(store.claim('e_2', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_2', LEASE_MS)).toBe('claimed');
       expect(store.size).toBe(2);
-      store.complete('e_1');
-      expect(store.size).toBe(2);
-      store.release('e_2');
-      expect(store.size).toBe(1);
+      await store.complete('e_1');
+      await store.release('e_2');
       // Releasing an unknown id, or one already completed, changes nothing.
-      store.release('e_unknown');
-      store.release('e_1');
-      expect(store.size).toBe(1);
+      await store.release('e_unknown');
+      await store.release('e_1');
+      expect(store.size).toBe(2);
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(await store.claim('e_2', LEASE_MS)).toBe('claimed');
+      expect(store.size).toBe(2);
     });
   });
 
@@ -168,31 +184,31 @@ describe('InMemoryHopEventStore', () => {
       vi.useRealTimers();
     });
 
-    it('reads Date.now and remembers a handled id for one day', () => {
+    it('reads Date.now and remembers a handled id for one day', async () => {
       vi.useFakeTimers({ toFake: ['Date'] });
       vi.setSystemTime(0);
       const store = new InMemoryHopEventStore();
-      handle(store, ['e_1']);
+      await handle(store, ['e_1']);
       vi.setSystemTime(86_400_000 - 1);
-      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
       vi.setSystemTime(86_400_000);
-      expect(store.claim('e_1', LEASE_MS)).toBe('claimed');
+      expect(await store.claim('e_1', LEASE_MS)).toBe('claimed');
     });
 
-    it('remembers 10,000 ids', () => {
+    it('remembers 10,000 ids', async () => {
       const store = new InMemoryHopEventStore();
-      handle(store, ids(10_000));
-      expect(store.claim('e_0', LEASE_MS)).toBe('completed');
-      handle(store, ['e_10000']);
-      expect(store.claim('e_1', LEASE_MS)).toBe('completed');
-      expect(store.claim('e_0', LEASE_MS)).toBe('claimed');
+      await handle(store, ids(10_000));
+      expect(await store.claim('e_0', LEASE_MS)).toBe('completed');
+      await handle(store, ['e_10000']);
+      expect(await store.claim('e_1', LEASE_MS)).toBe('completed');
+      expect(await store.claim('e_0', LEASE_MS)).toBe('claimed');
     });
   });
 
   describe('options', () => {
     it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
       'rejects capacity %s: it must be a positive integer',
-      (capacity) => {
+      async (capacity) => {
         const error = thrownBy(() => new InMemoryHopEventStore({ capacity }));
         expect(error).toBeInstanceOf(HopConfigurationError);
         expect(error.message).toBe(
@@ -203,7 +219,7 @@ describe('InMemoryHopEventStore', () => {
 
     it.each([0, -60, 0.5, Number.NaN, Number.POSITIVE_INFINITY])(
       'rejects ttlSeconds %s: it must be a positive integer',
-      (ttlSeconds) => {
+      async (ttlSeconds) => {
         const error = thrownBy(() => new InMemoryHopEventStore({ ttlSeconds }));
         expect(error).toBeInstanceOf(HopConfigurationError);
         expect(error.message).toBe(
@@ -212,7 +228,7 @@ describe('InMemoryHopEventStore', () => {
       },
     );
 
-    it('rejects a clock that is not a function', () => {
+    it('rejects a clock that is not a function', async () => {
       const now = 1_000 as unknown as () => number;
       const error = thrownBy(() => new InMemoryHopEventStore({ now }));
       expect(error).toBeInstanceOf(HopConfigurationError);
