@@ -45,20 +45,17 @@ const IDLE = new Set(['(idle)', '(root)']);
  */
 const STAGES: ReadonlyArray<readonly [string, (frame: CallFrame) => boolean]> = [
   ['Nest route handler, synchronous part', (f) => f.url.endsWith('/router/router-proxy.js')],
-  ['guard: HopSignatureGuard.canActivate', (f) => ours(f, 'hop-signature.guard.js', 'canActivate')],
+  ['guard: HopSignatureGuard.canActivate', (f) => ours(f, 'signature.guard.js', 'canActivate')],
   [
     'controller: HopWebhooksController.receive',
-    (f) => ours(f, 'hop-webhooks.controller.js', 'receive'),
+    (f) => ours(f, 'webhooks.controller.js', 'receive'),
   ],
-  ['parseHopEvent', (f) => ours(f, 'hop-event.parser.js', 'parseHopEvent')],
+  ['parseHopEvent', (f) => ours(f, 'event.parser.js', 'parseHopEvent')],
   [
     'idempotency: HopDeliveryProcessor and its store',
-    (f) => isOurFile(f, 'hop-delivery.processor.js') || isOurFile(f, 'memory-hop-event.store.js'),
+    (f) => isOurFile(f, 'delivery.processor.js') || isOurFile(f, 'memory-event.store.js'),
   ],
-  [
-    'dispatch: HopEventsDispatcher.dispatch',
-    (f) => ours(f, 'hop-events.dispatcher.js', 'dispatch'),
-  ],
+  ['dispatch: HopEventsDispatcher.dispatch', (f) => ours(f, 'events.dispatcher.js', 'dispatch')],
   ['EventEmitter2 (emitAsync and listeners)', (f) => f.url.includes('/eventemitter2/')],
   ["the app's @OnHopEvent handler", (f) => f.url.endsWith('/apps/build-updates.counter.js')],
   [

@@ -1,24 +1,24 @@
-export { HopWebhooksModule } from './hop-webhooks.module.js';
-export { HopSignatureGuard } from './hop-signature.guard.js';
+export { HopWebhooksModule } from './nest/webhooks.module.js';
+export { HopSignatureGuard } from './nest/signature.guard.js';
 export {
   HopWebhooksService,
   type HopSubscriptionSync,
   type HopSyncOptions,
-} from './hop-webhooks.service.js';
-export type { HopWebhook } from './hop-api.client.js';
-export { OnHopEvent } from './decorators/on-hop-event.decorator.js';
-export { HOP_WEBHOOKS_CONFIG } from './constants.js';
-export type { HopEventClaim, HopEventStore } from './hop-event.store.js';
+} from './nest/webhooks.service.js';
+export type { HopWebhook } from './api/api.client.js';
+export { OnHopEvent } from './nest/on-hop-event.decorator.js';
+export { HOP_WEBHOOKS_CONFIG } from './nest/constants.js';
+export type { HopEventClaim, HopEventStore } from './stores/event.store.js';
 export {
   InMemoryHopEventStore,
   type InMemoryHopEventStoreOptions,
-} from './memory-hop-event.store.js';
+} from './stores/memory-event.store.js';
 export {
   RedisHopEventStore,
   type HopRedisClient,
   type RedisHopEventStoreOptions,
-} from './redis-hop-event.store.js';
-export type { ResolvedHopWebhooksConfig } from './hop-webhooks.config.js';
+} from './stores/redis-event.store.js';
+export type { ResolvedHopWebhooksConfig } from './nest/webhooks.config.js';
 export type {
   HopApiOptions,
   HopIdempotencyOptions,
@@ -26,19 +26,19 @@ export type {
   HopWebhooksModuleExtras,
   HopWebhooksModuleOptions,
   HopWebhooksRouteVersion,
-} from './interfaces/hop-webhooks-options.interface.js';
-export type { OnHopEventOptions } from './interfaces/on-hop-event-options.interface.js';
-export type { HopWebhookRequest } from './hop-raw-body.js';
+} from './nest/webhooks-options.interface.js';
+export type { OnHopEventOptions } from './nest/on-hop-event-options.interface.js';
+export type { HopWebhookRequest } from './core/raw-body.js';
 
-export { HOP_EVENTS, isHopEventName } from './hop-events.catalog.js';
-export type { HopEventDefinition, HopEventName } from './hop-events.catalog.js';
+export { HOP_EVENTS, isHopEventName } from './core/events.catalog.js';
+export type { HopEventDefinition, HopEventName } from './core/events.catalog.js';
 export type {
   HopEvent,
   HopEventEnvelope,
   HopEventPattern,
   HopEventWildcard,
-} from './hop-event.types.js';
-export type * from './hop-event-data.types.js';
+} from './core/event.types.js';
+export type * from './core/event-data.types.js';
 
 export {
   HOP_SIGNATURE_HEADER,
@@ -46,8 +46,8 @@ export {
   verifyHopSignature,
   type HopRawBody,
   type HopSecrets,
-} from './hop-signature.js';
-export { constructHopEvent } from './hop-event.parser.js';
+} from './core/signature.js';
+export { constructHopEvent } from './core/event.parser.js';
 export {
   HopApiError,
   HopConfigurationError,
@@ -56,4 +56,4 @@ export {
   HopSignatureError,
   HopWebhookError,
   type HopWebhookErrorCode,
-} from './hop-webhook.errors.js';
+} from './core/errors.js';

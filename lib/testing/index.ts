@@ -1,4 +1,4 @@
-export { HOP_EVENT_EXAMPLES, hopEventExampleData } from './hop-event-examples.js';
+export { HOP_EVENT_EXAMPLES, hopEventExampleData } from './event-examples.js';
 export {
   buildHopEvent,
   hopId,
@@ -6,15 +6,17 @@ export {
   signHopDelivery,
   type HopDelivery,
   type HopEventOverrides,
-} from './hop-delivery.js';
-export {
-  HopApiEmulator,
-  type HopApiEmulatorOptions,
-  type HopEmulatorDelivery,
-  type HopEmulatorEmitOptions,
-  type HopEmulatorEmitResult,
-  type HopEmulatorEvent,
-  type HopEmulatorFailureOptions,
-  type HopEmulatorRequest,
-  type HopEmulatorWebhook,
-} from './hop-api-emulator.js';
+} from './delivery.js';
+export { HopApiEmulator } from './api-emulator/api-emulator.js';
+export type {
+  HopApiEmulatorOptions,
+  HopEmulatorEmitOptions,
+  HopEmulatorFailureOptions,
+} from './api-emulator/api-emulator-options.interface.js';
+export type {
+  HopEmulatorDelivery,
+  HopEmulatorEmitResult,
+  HopEmulatorEvent,
+  HopEmulatorRequest,
+  HopEmulatorWebhook,
+} from './api-emulator/emulator.types.js';

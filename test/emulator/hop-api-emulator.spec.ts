@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { verifyHopSignature } from '../../lib/hop-signature.js';
+import { verifyHopSignature } from '../../lib/core/signature.js';
 import {
   HopApiEmulator,
   hopEventExampleData,

@@ -8,7 +8,7 @@ import type {
   HopEventName,
   HopEventPattern,
 } from '../../lib/index.js';
-import { buildHopEvent } from '../../lib/testing/hop-delivery.js';
+import { buildHopEvent } from '../../lib/testing/delivery.js';
 
 /** Accepts only what `@OnHopEvent` accepts; a call is an assertion about `HopEventPattern`. */
 function pattern<P extends HopEventPattern>(value: P): P {

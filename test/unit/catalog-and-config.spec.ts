@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { VERSION_NEUTRAL } from '@nestjs/common';
-import { constructHopEvent } from '../../lib/hop-event.parser.js';
-import { HOP_EVENTS, isHopEventName } from '../../lib/hop-events.catalog.js';
-import { HOP_SIGNATURE_HEADER, verifyHopSignature } from '../../lib/hop-signature.js';
-import { HopConfigurationError } from '../../lib/hop-webhook.errors.js';
-import { resolveHopWebhooksConfig } from '../../lib/hop-webhooks.config.js';
-import { resolveHopWebhooksRoute } from '../../lib/hop-webhooks.route.js';
+import { constructHopEvent } from '../../lib/core/event.parser.js';
+import { HOP_EVENTS, isHopEventName } from '../../lib/core/events.catalog.js';
+import { HOP_SIGNATURE_HEADER, verifyHopSignature } from '../../lib/core/signature.js';
+import { HopConfigurationError } from '../../lib/core/errors.js';
+import { resolveHopWebhooksConfig } from '../../lib/nest/webhooks.config.js';
+import { resolveHopWebhooksRoute } from '../../lib/nest/webhooks.route.js';
 import type {
   HopWebhooksModuleOptions,
   HopWebhooksRouteVersion,
-} from '../../lib/interfaces/hop-webhooks-options.interface.js';
-import { buildHopEvent, signHopDelivery } from '../../lib/testing/hop-delivery.js';
-import { HOP_EVENT_EXAMPLES, hopEventExampleData } from '../../lib/testing/hop-event-examples.js';
+} from '../../lib/nest/webhooks-options.interface.js';
+import { buildHopEvent, signHopDelivery } from '../../lib/testing/delivery.js';
+import { HOP_EVENT_EXAMPLES, hopEventExampleData } from '../../lib/testing/event-examples.js';
 import { DOCUMENTED_BODY } from './hop-docs-example.js';
 import { thrownBy } from '../src/thrown-by.js';
 

@@ -1,13 +1,13 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { constructHopEvent } from '../../lib/hop-event.parser.js';
-import { signHopPayload } from '../../lib/hop-signature.js';
+import { constructHopEvent } from '../../lib/core/event.parser.js';
+import { signHopPayload } from '../../lib/core/signature.js';
 import {
   HopConfigurationError,
   HopPayloadError,
   HopSignatureError,
   HopWebhookError,
-} from '../../lib/hop-webhook.errors.js';
+} from '../../lib/core/errors.js';
 import { thrownBy } from '../src/thrown-by.js';
 
 const SECRET = 'whsec_Y29uc3RydWN0LWhvcC1ldmVudC1zcGVj';

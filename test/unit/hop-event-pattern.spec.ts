@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileHopEventPattern } from '../../lib/hop-event-pattern.js';
-import { HOP_EVENTS } from '../../lib/hop-events.catalog.js';
-import { HopConfigurationError } from '../../lib/hop-webhook.errors.js';
+import { compileHopEventPattern } from '../../lib/core/event-pattern.js';
+import { HOP_EVENTS } from '../../lib/core/events.catalog.js';
+import { HopConfigurationError } from '../../lib/core/errors.js';
 import { thrownBy } from '../src/thrown-by.js';
 
 const CATALOG: readonly string[] = HOP_EVENTS.map((event) => event.id);

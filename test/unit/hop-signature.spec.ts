@@ -1,13 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { constructHopEvent, parseHopEvent } from '../../lib/hop-event.parser.js';
+import { constructHopEvent, parseHopEvent } from '../../lib/core/event.parser.js';
 import {
   normalizeHopSecrets,
   signHopPayload,
   verifyHopSignature,
-} from '../../lib/hop-signature.js';
-import { HopConfigurationError, HopSignatureError } from '../../lib/hop-webhook.errors.js';
+} from '../../lib/core/signature.js';
+import { HopConfigurationError, HopSignatureError } from '../../lib/core/errors.js';
 import { DOCUMENTED_BODY, DOCUMENTED_SIGNATURE } from './hop-docs-example.js';
 import { thrownBy } from '../src/thrown-by.js';
 

@@ -1,0 +1,26 @@
+// Stands for "no answer yet" when `settleWithin` looks at an answer before arming its timer.
+const NOT_YET = Symbol('not yet');
+
+/**
+ * Settles like `result`, or rejects with `Error(message)` once `limitMs` have passed; the work
+ * behind `result` is not cancelled. The timer is cleared as soon as either settles.
+ */
+export async function settleWithin<T>(
+  result: T | PromiseLike<T>,
+  limitMs: number,
+  message: string,
+): Promise<T> {
+  // Most answers are there at once (a synchronous handler, the in-memory store): they settle
+  // without a timer, which would cost every delivery more than the rest of this function.
+  const first = await Promise.race([result, NOT_YET]);
+  if (first !== NOT_YET) return first as T;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), limitMs);
+  });
+  try {
+    return await Promise.race([result, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,279 @@
+import {
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+  ServiceUnavailableException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import { describeError } from '../core/errors.js';
+import type { HopEventClaim, HopEventStore } from '../stores/event.store.js';
+import type { HopEvent } from '../core/event.types.js';
+import { HopEventsDispatcher } from './events.dispatcher.js';
+import { InMemoryHopEventStore } from '../stores/memory-event.store.js';
+import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
+import { backoffMs } from '../core/checks.js';
+import { settleWithin } from '../core/settle-within.js';
+import { drainFirstOnNest11 } from './nest11-drain-order.js';
+
+// How often a delivery waiting on another instance's claim asks the store again: soon at
+// first, then less often, so that a long wait costs the store little.
+const CLAIM_POLL_FIRST_MS = 50;
+const CLAIM_POLL_MAX_MS = 1_000;
+// Recording a handled event that the store refused is tried again in the background, after a
+// pause that doubles from the first to the last, for as long as the claim's lease lasts.
+const COMPLETE_RETRY_FIRST_MS = 100;
+const COMPLETE_RETRY_MAX_MS = 500;
+
+/**
+ * What happens to a verified event before and after its handlers: the replay window, running
+ * each event id's handlers once (through the store, in this process and across instances),
+ * and letting deliveries in progress finish on shutdown while refusing new ones with 503.
+ */
+@Injectable()
+export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('HopWebhooks');
+  // Deliveries in progress, which shutdown waits for.
+  private readonly inFlight = new Set<Promise<void>>();
+  private draining = false;
+
+  constructor(
+    private readonly dispatcher: HopEventsDispatcher,
+    @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() modules?: ModulesContainer,
+  ) {
+    drainFirstOnNest11(modules, HopDeliveryProcessor);
+  }
+
+  /**
+   * Drains when the HTTP adapter is told the app is closing: `app.close()` does that before
+   * any `onModuleDestroy` (Nest 12; on Nest 11 see `drainFirstOnNest11`), so handlers finish
+   * while the providers they use are still there.
+   */
+  onApplicationBootstrap(): void {
+    this.warnIfLeaseCanLapse();
+    const adapter = this.adapterHost?.httpAdapter as { beforeClose?: () => unknown } | undefined;
+    if (adapter === undefined) return;
+    const previous = adapter.beforeClose?.bind(adapter);
+    adapter.beforeClose = async () => {
+      await previous?.();
+      await this.drain();
+    };
+  }
+
+  /** Resolves when the event is handled (or was already); rejects with the HTTP answer. */
+  process(event: HopEvent<string>): Promise<void> {
+    if (this.draining) {
+      throw new ServiceUnavailableException(
+        'The application is shutting down; Hop will retry this delivery',
+      );
+    }
+    if (this.config.maxEventAgeMs !== null) this.assertFresh(event, this.config.maxEventAgeMs);
+    const { store } = this.config;
+    const delivery =
+      store === null ? this.dispatcher.dispatch(event) : this.deliverOnce(event, store);
+    this.inFlight.add(delivery);
+    const settle = () => this.inFlight.delete(delivery);
+    delivery.then(settle, settle);
+    return delivery;
+  }
+
+  private warnIfLeaseCanLapse(): void {
+    const { store, handlerTimeoutMs, leaseMs, logging } = this.config;
+    if (logging === false || store === null || store instanceof InMemoryHopEventStore) return;
+    if (handlerTimeoutMs !== null && handlerTimeoutMs < leaseMs) return;
+    // The claim is not renewed: a handler outliving it lets another instance run the event.
+    this.logger.warn(
+      `With a shared idempotency store, set handlerTimeoutMs below idempotency.leaseSeconds (${leaseMs / 1000} s): a delivery whose handlers outlast the lease can run again on another instance`,
+    );
+  }
+
+  /** Without an HTTP adapter's signal (or if it did not come), drain now. */
+  async onModuleDestroy(): Promise<void> {
+    await this.drain();
+  }
+
+  /** Stops taking deliveries (503) and waits for those in progress to be answered. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await Promise.allSettled(this.inFlight);
+  }
+
+  /**
+   * Runs the handlers if this delivery claims the event id; acknowledges it if they already
+   * succeeded; waits while another delivery (here or on another instance) runs them.
+   */
+  private async deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
+    if ((await this.settleClaim(event, store)) === 'completed') {
+      if (this.config.logging === 'deliveries') {
+        this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
+      }
+      return;
+    }
+    const leaseEnds = Date.now() + this.config.leaseMs;
+    try {
+      await this.dispatcher.dispatch(event);
+    } catch (error) {
+      await this.store(event, () => store.release(event.id));
+      throw error;
+    }
+    await this.complete(event, store, leaseEnds);
+  }
+
+  /**
+   * Claims the event id, and while another delivery holds it, asks again (soon at first, then
+   * less often) until it is completed or released, or the lease has passed (503).
+   */
+  private async settleClaim(
+    event: HopEvent<string>,
+    store: HopEventStore,
+  ): Promise<'claimed' | 'completed'> {
+    let claim = await this.claimId(event, store);
+    if (claim !== 'processing') return claim;
+    const deadline = Date.now() + this.config.leaseMs;
+    for (let attempt = 0; claim === 'processing'; attempt++) {
+      if (this.draining || Date.now() >= deadline) {
+        throw new ServiceUnavailableException(
+          `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
+        );
+      }
+      await sleep(backoffMs(attempt, CLAIM_POLL_FIRST_MS, CLAIM_POLL_MAX_MS));
+      claim = await this.claimId(event, store);
+    }
+    if (claim === 'claimed') {
+      // The other delivery gave up its claim: its handlers failed. Answer as it did.
+      await this.store(event, () => store.release(event.id));
+      throw new InternalServerErrorException(
+        `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
+      );
+    }
+    return claim;
+  }
+
+  /**
+   * Records that the handlers succeeded. They did, so the delivery is acknowledged even when
+   * the store cannot record it (a 503 would make Hop run them again); the record is then
+   * retried in the background while this delivery's claim lasts, so that a duplicate waiting
+   * on the claim finds the event handled once the store is back.
+   */
+  private async complete(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    leaseEnds: number,
+  ): Promise<void> {
+    try {
+      await this.bounded(store.complete(event.id));
+    } catch (error) {
+      void this.completeLater(event, store, leaseEnds, error);
+    }
+  }
+
+  private async completeLater(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    leaseEnds: number,
+    error: unknown,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const pauseMs = backoffMs(attempt, COMPLETE_RETRY_FIRST_MS, COMPLETE_RETRY_MAX_MS);
+      if (this.draining || Date.now() + pauseMs >= leaseEnds) break;
+      await sleep(pauseMs);
+      try {
+        await this.bounded(store.complete(event.id));
+        return;
+      } catch (again) {
+        error = again;
+      }
+    }
+    this.logger.error(
+      `Hop event ${event.id} (${event.event}) was handled, but the event store could not record it: ${describeError(error)}. ` +
+        `It was acknowledged; a redelivery of it after idempotency.leaseSeconds would run its handlers again`,
+      (error as Error)?.stack,
+    );
+  }
+
+  private assertFresh(event: HopEvent<string>, maxEventAgeMs: number): void {
+    const { clockSkewMs } = this.config;
+    const occurredAt = Date.parse(event.occurred_at);
+    if (Number.isNaN(occurredAt)) {
+      throw new UnprocessableEntityException(
+        `Hop event ${event.id} has no valid occurred_at, so its age cannot be checked (maxEventAgeSeconds is set)`,
+      );
+    }
+    const age = Date.now() - occurredAt;
+    if (age > maxEventAgeMs) {
+      throw new UnprocessableEntityException(
+        `Hop event ${event.id} occurred ${Math.round(age / 1000)} s ago, more than maxEventAgeSeconds (${maxEventAgeMs / 1000} s): refused as a possible replay`,
+      );
+    }
+    if (-age > clockSkewMs) {
+      throw new UnprocessableEntityException(
+        `Hop event ${event.id} occurred ${Math.round(-age / 1000)} s in the future, beyond clockSkewSeconds (${clockSkewMs / 1000} s)`,
+      );
+    }
+  }
+
+  /**
+   * Calls the store; a store failure, or no answer within `storeTimeoutMs`, becomes a 503
+   * (Hop retries) and is logged. An answer that comes after that goes to `onLateAnswer`.
+   */
+  private async store<T>(
+    event: HopEvent<string>,
+    call: () => Promise<T>,
+    onLateAnswer?: (late: T) => void,
+  ): Promise<T> {
+    let answer: Promise<T> | undefined;
+    try {
+      answer = call();
+      return await this.bounded(answer);
+    } catch (error) {
+      // A failure in time settles `answer` rejected, and this then does nothing.
+      if (onLateAnswer) answer?.then(onLateAnswer, () => undefined);
+      this.logger.error(
+        `Event store failed for Hop event ${event.id} (${event.event}): ${describeError(error)}`,
+        (error as Error)?.stack,
+      );
+      throw new ServiceUnavailableException(
+        'The event store is unavailable; Hop will retry this delivery',
+      );
+    }
+  }
+
+  /** The store's answer, or a rejection once `storeTimeoutMs` has passed without one. */
+  private bounded<T>(answer: Promise<T>): Promise<T> {
+    const { storeTimeoutMs } = this.config;
+    return settleWithin(
+      answer,
+      storeTimeoutMs,
+      `no answer within idempotency.storeTimeoutMs (${storeTimeoutMs} ms)`,
+    );
+  }
+
+  /**
+   * Claims the event id for this delivery. A claim granted after the delivery gave up on the
+   * store (and answered 503) is released, so that Hop's retry need not wait out the lease.
+   */
+  private claimId(event: HopEvent<string>, store: HopEventStore): Promise<HopEventClaim> {
+    return this.store(
+      event,
+      () => store.claim(event.id, this.config.leaseMs),
+      (late) => {
+        if (late !== 'claimed') return;
+        Promise.resolve()
+          .then(() => store.release(event.id))
+          .catch((error: unknown) =>
+            this.logger.warn(
+              `Could not release the late claim on Hop event ${event.id}: ${describeError(error)}`,
+            ),
+          );
+      },
+    );
+  }
+}

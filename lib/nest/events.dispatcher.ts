@@ -1,0 +1,138 @@
+import {
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  Logger,
+  OnModuleInit,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import { settleWithin } from '../core/settle-within.js';
+import { describeError } from '../core/errors.js';
+import type { HopEventMatcher } from '../core/event-pattern.js';
+import type { HopEvent } from '../core/event.types.js';
+import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
+import type { OnHopEventOptions } from './on-hop-event-options.interface.js';
+
+/** One decorated method, ready to be called. */
+export interface HopEventHandlerBinding {
+  /** `Class.method`, as logs name it. */
+  readonly label: string;
+  readonly matchers: readonly HopEventMatcher[];
+  /** The distinct names when every matcher is exact; `null` when one is a wildcard. */
+  readonly exactNames: readonly string[] | null;
+  readonly options: OnHopEventOptions;
+  readonly invoke: (event: HopEvent<string>) => unknown;
+}
+
+/**
+ * Runs the `@OnHopEvent` handlers matching a verified event, all together, and re-emits the
+ * event on the app's `EventEmitter2` for its own `@OnEvent` listeners; answers 500 (once
+ * every one of them has finished) if a handler or such a listener failed.
+ */
+@Injectable()
+export class HopEventsDispatcher implements OnModuleInit {
+  private readonly logger = new Logger('HopWebhooks');
+  // Handlers by the event names they list; those with a wildcard are tested one by one.
+  private readonly byName = new Map<string, readonly HopEventHandlerBinding[]>();
+  private readonly wildcards: HopEventHandlerBinding[] = [];
+  // The app's emitter, if it imports `EventEmitterModule`; without one, no one can listen.
+  private emitter?: EventEmitter2;
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+  ) {}
+
+  onModuleInit(): void {
+    try {
+      this.emitter = this.moduleRef.get(EventEmitter2, { strict: false });
+    } catch {
+      // The app has no `EventEmitterModule`: no one can listen.
+    }
+  }
+
+  /** Routes events to these handlers (the explorer's, found at bootstrap). */
+  route(bindings: readonly HopEventHandlerBinding[]): void {
+    for (const binding of bindings) {
+      const names = binding.exactNames;
+      if (names === null) this.wildcards.push(binding);
+      else for (const name of names) this.byName.set(name, [...this.named(name), binding]);
+    }
+  }
+
+  /**
+   * Runs every handler of a verified event and resolves once all have finished; rejects with
+   * a 500 if any of them failed (each failure is logged by then).
+   */
+  async dispatch(event: HopEvent<string>): Promise<void> {
+    const handlers = this.handlersOf(event.event);
+    const runs = handlers.map((handler) => this.run(handler, event));
+    const listenerFailed = this.emitter ? await this.emit(this.emitter, event) : false;
+    const failed = (await Promise.all(runs)).filter(Boolean).length;
+    if (listenerFailed) {
+      throw new InternalServerErrorException(
+        `A listener failed for Hop event ${event.id} (${event.event}); see the application log`,
+      );
+    }
+    if (this.config.logging === 'deliveries') {
+      this.logger.log(
+        `Hop event ${event.id} (${event.event}): ${handlers.length} handler(s) ran, ${failed} failed`,
+      );
+    }
+    if (failed > 0) {
+      throw new InternalServerErrorException(
+        `${failed} of ${handlers.length} handlers failed for Hop event ${event.id} (${event.event}); see the application log`,
+      );
+    }
+  }
+
+  private named(name: string): readonly HopEventHandlerBinding[] {
+    return this.byName.get(name) ?? [];
+  }
+
+  /** Each handler once, however many of its names match. */
+  private handlersOf(name: string): readonly HopEventHandlerBinding[] {
+    const matching = this.wildcards.filter(({ matchers }) => matchers.some((m) => m.test(name)));
+    return matching.length === 0 ? this.named(name) : [...this.named(name), ...matching];
+  }
+
+  /** Runs one handler; resolves to whether its failure fails the delivery. Never rejects. */
+  private async run(binding: HopEventHandlerBinding, event: HopEvent<string>): Promise<boolean> {
+    const limit = this.config.handlerTimeoutMs;
+    try {
+      const result = binding.invoke(event);
+      await (limit === null
+        ? result
+        : settleWithin(result, limit, `did not finish within handlerTimeoutMs (${limit} ms)`));
+      return false;
+    } catch (error) {
+      const suppressed = binding.options.suppressErrors === true;
+      this.logger.error(
+        `Handler ${binding.label} failed for Hop event ${event.id} (${event.event})` +
+          `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describeError(error)}`,
+        error instanceof Error ? error.stack : undefined,
+      );
+      return !suppressed;
+    }
+  }
+
+  /**
+   * Re-emits the event as `<eventPrefix>.<event>`; resolves to whether one of the app's
+   * listeners failed (e.g. an `@OnEvent` with `suppressErrors: false`). Never rejects.
+   */
+  private async emit(emitter: EventEmitter2, event: HopEvent<string>): Promise<boolean> {
+    const name = `${this.config.eventPrefix}.${event.event}`;
+    try {
+      await emitter.emitAsync(name, event);
+      return false;
+    } catch (error) {
+      this.logger.error(
+        `A listener of ${name} failed for Hop event ${event.id}: ${describeError(error)}`,
+        error instanceof Error ? error.stack : undefined,
+      );
+      return true;
+    }
+  }
+}

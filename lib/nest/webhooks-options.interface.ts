@@ -1,0 +1,136 @@
+import type { VERSION_NEUTRAL } from '@nestjs/common';
+import type { HopEventStore } from '../stores/event.store.js';
+import type { HopSecrets } from '../core/signature.js';
+
+/** Options of `HopWebhooksModule.forRoot` / `forRootAsync`. */
+export interface HopWebhooksModuleOptions {
+  /**
+   * The webhook secret (`whsec_…`) Hop showed when the webhook was created, or several
+   * secrets while rotating: a delivery signed with any of them is accepted.
+   */
+  secret: HopSecrets | undefined;
+  /**
+   * Verified events are re-emitted on `EventEmitter2` as `<eventPrefix>.<event name>`, so a
+   * plain `@OnEvent('hop.ignite.deployment.build.updated')` receives them too.
+   * @default 'hop'
+   */
+  eventPrefix?: string;
+  /**
+   * `'startup'` logs the wired handlers and configuration warnings; `'deliveries'` also logs
+   * every delivery (event id, name, handler count); `false` logs only failures.
+   * Handler failures and configuration errors are always logged.
+   * @default 'startup'
+   */
+  logging?: HopWebhooksLogging;
+  /**
+   * Runs each event's handlers once however often Hop delivers it: a delivery whose `id`
+   * was already handled successfully is acknowledged without running them. `false` turns
+   * this off (every delivery runs the handlers).
+   * @default in-memory store of the last 10,000 ids, kept one day
+   */
+  idempotency?: HopIdempotencyOptions | false;
+  /**
+   * Refuses (422) a verified event whose `occurred_at` is older than this many seconds, or
+   * further in the future than `clockSkewSeconds`: a captured delivery cannot be replayed
+   * later. Off by default, since Hop may legitimately retry an old event after an outage.
+   */
+  maxEventAgeSeconds?: number;
+  /**
+   * How far in the future `occurred_at` may be, for `maxEventAgeSeconds`.
+   * @default 60
+   */
+  clockSkewSeconds?: number;
+  /**
+   * A handler still running after this many milliseconds counts as failed (the delivery is
+   * answered 500 and Hop retries); the handler itself is not cancelled. Off by default.
+   */
+  handlerTimeoutMs?: number;
+  /**
+   * Access to Hop's API, for `HopWebhooksService` (list, create, edit, delete webhooks,
+   * regenerate secrets, sync subscriptions). Without it the service's calls throw.
+   */
+  api?: HopApiOptions;
+}
+
+/** See {@link HopWebhooksModuleOptions.api}. */
+export interface HopApiOptions {
+  /**
+   * A project token (`ptk_…`, the project is implied) or a personal access token (`pat_…`)
+   * or bearer token (`bearer_…`), which need `projectId`.
+   */
+  token: string;
+  /** The project (`project_…`) whose webhooks to manage; required unless `token` is `ptk_…`. */
+  projectId?: string;
+  /** @default 'https://api.hop.io' (a `HopApiEmulator`'s `url` in tests) */
+  baseUrl?: string;
+  /** Per request. @default 10_000 */
+  timeoutMs?: number;
+  /**
+   * Retries of a GET, PATCH or DELETE answered 429, 502, 503 or 504 (or not answered at all),
+   * with exponential backoff or the answer's `Retry-After`. POST is never retried.
+   * @default 3
+   */
+  maxRetries?: number;
+}
+
+/** See {@link HopWebhooksModuleOptions.idempotency}. */
+export interface HopIdempotencyOptions {
+  /**
+   * Where handled ids are recorded. Give a shared store (e.g. `RedisHopEventStore`) when
+   * several instances of the app receive webhooks.
+   * @default new InMemoryHopEventStore({ capacity, ttlSeconds })
+   */
+  store?: HopEventStore;
+  /** Capacity of the default in-memory store. @default 10_000 */
+  capacity?: number;
+  /** How long the default in-memory store remembers an id, in seconds. @default 86_400 */
+  ttlSeconds?: number;
+  /**
+   * How long a claim on an event lasts while its handlers run, in seconds: a concurrent
+   * duplicate waits at most this long for the outcome, and an instance that died mid-way
+   * blocks the event no longer than this.
+   * @default 300
+   */
+  leaseSeconds?: number;
+  /**
+   * How long one call to the store (claim, complete, release) may take, in milliseconds. A
+   * claim or release without an answer in time is answered 503, for Hop to retry, whatever
+   * the client's own retry settings (`new Redis(url)` waits for as long as Redis is down).
+   * @default 2_000
+   */
+  storeTimeoutMs?: number;
+}
+
+/** See {@link HopWebhooksModuleExtras.version}: what Nest's `@Controller({ version })` takes. */
+export type HopWebhooksRouteVersion =
+  string | typeof VERSION_NEUTRAL | readonly (string | typeof VERSION_NEUTRAL)[];
+
+/** See {@link HopWebhooksModuleOptions.logging}. */
+export type HopWebhooksLogging = 'startup' | 'deliveries' | false;
+
+/**
+ * Options that shape the module itself: known when the module is imported, so in
+ * `forRootAsync` they stand beside `useFactory`, not in what it returns.
+ */
+export interface HopWebhooksModuleExtras {
+  /** Register the module globally, so its guard and config are available everywhere. */
+  isGlobal?: boolean;
+  /**
+   * Where Hop's `POST` is received, relative to the app's global prefix.
+   * @default 'hop/webhook'
+   */
+  path?: string;
+  /**
+   * The route's version, for apps that call `app.enableVersioning()`. Hop posts to the URL
+   * the webhook was registered with and sends no version header, so by default the route
+   * answers whatever versioning the app uses, at its path without a version.
+   * @default VERSION_NEUTRAL
+   */
+  version?: HopWebhooksRouteVersion;
+  /**
+   * Class decorators applied to the webhook controller, e.g. the app's own `@Public()` marker
+   * so that a global authentication guard lets Hop's requests through.
+   * @default []
+   */
+  decorators?: ClassDecorator[];
+}

@@ -1,0 +1,232 @@
+import { DEFAULT_EVENT_PREFIX } from './constants.js';
+import type { ResolvedHopApiConfig } from '../api/api.client.js';
+import type { HopEventStore } from '../stores/event.store.js';
+import { InMemoryHopEventStore } from '../stores/memory-event.store.js';
+import { HopConfigurationError } from '../core/errors.js';
+import { normalizeHopSecrets } from '../core/signature.js';
+import { isHttpUrl, isWholeNumber } from '../core/checks.js';
+import { DOTTED_NAME_FORMAT } from '../core/event-pattern.js';
+import { HOP_PROJECT_ID_FORMAT, hopTokenKind } from '../api/api.formats.js';
+import type {
+  HopApiOptions,
+  HopWebhooksLogging,
+  HopWebhooksModuleOptions,
+} from './webhooks-options.interface.js';
+
+/** The module's options, checked once at startup, with every default filled in. */
+export interface ResolvedHopWebhooksConfig {
+  readonly secrets: readonly string[];
+  readonly eventPrefix: string;
+  readonly logging: HopWebhooksLogging;
+  /** `null` when idempotency is off. */
+  readonly store: HopEventStore | null;
+  readonly leaseMs: number;
+  /** How long any one store call may take before the delivery gives up on it. */
+  readonly storeTimeoutMs: number;
+  /** `null` when replay protection is off. */
+  readonly maxEventAgeMs: number | null;
+  readonly clockSkewMs: number;
+  /** `null` when handlers may run as long as they like. */
+  readonly handlerTimeoutMs: number | null;
+  /** `null` when `api` is not configured. */
+  readonly api: ResolvedHopApiConfig | null;
+}
+
+// A Redis round trip takes a millisecond: a store silent for 2 s is down, and Hop should retry.
+const DEFAULT_STORE_TIMEOUT_MS = 2_000;
+// Node's timers take at most 2^31 - 1 ms; a longer one fires after 1 ms instead.
+const MAX_TIMER_MS = 2_147_483_647;
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'secret',
+  'eventPrefix',
+  'logging',
+  'idempotency',
+  'maxEventAgeSeconds',
+  'clockSkewSeconds',
+  'handlerTimeoutMs',
+  'api',
+]);
+const EXTRA_KEYS: ReadonlySet<string> = new Set(['path', 'version', 'decorators', 'isGlobal']);
+
+const LOGGING_VALUES: readonly unknown[] = ['startup', 'deliveries', false];
+
+/**
+ * Validates the options so that a misconfiguration stops the app at startup, naming the
+ * option, instead of answering every delivery with 401.
+ */
+export function resolveHopWebhooksConfig(
+  options: HopWebhooksModuleOptions | undefined,
+): ResolvedHopWebhooksConfig {
+  if (typeof options !== 'object' || options === null) {
+    fail(
+      'options are missing: pass the webhook secret, e.g. forRoot({ secret: process.env.HOP_WEBHOOK_SECRET })',
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (EXTRA_KEYS.has(key)) {
+      fail(
+        `\`${key}\` shapes the module, so in forRootAsync it stands beside useFactory, not in what the factory returns`,
+      );
+    }
+    if (!OPTION_KEYS.has(key)) fail(`unknown option \`${key}\``);
+  }
+  let secrets: readonly string[];
+  try {
+    secrets = normalizeHopSecrets(options.secret, 'secret');
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const eventPrefix = options.eventPrefix ?? DEFAULT_EVENT_PREFIX;
+  const logging = options.logging ?? 'startup';
+  if (typeof eventPrefix !== 'string' || !DOTTED_NAME_FORMAT.test(eventPrefix)) {
+    fail('`eventPrefix` must be a non-empty dot-separated name without wildcards, e.g. "hop"');
+  }
+  if (!LOGGING_VALUES.includes(logging)) {
+    fail(`\`logging\` must be 'startup', 'deliveries' or false, got ${JSON.stringify(logging)}`);
+  }
+  const idempotency = options.idempotency ?? {};
+  if (idempotency !== false && (typeof idempotency !== 'object' || idempotency === null)) {
+    fail(
+      '`idempotency` must be an object ({ store, capacity, ttlSeconds, leaseSeconds, storeTimeoutMs }) or false',
+    );
+  }
+  if (idempotency && idempotency.store !== undefined) {
+    if (!isStore(idempotency.store)) {
+      fail('`idempotency.store` must implement HopEventStore (claim, complete, release)');
+    }
+    if (idempotency.capacity !== undefined || idempotency.ttlSeconds !== undefined) {
+      fail(
+        '`idempotency.capacity` and `ttlSeconds` configure the default in-memory store: with your own `store`, configure it instead',
+      );
+    }
+  }
+  let store: HopEventStore | null = null;
+  if (idempotency) {
+    try {
+      store =
+        idempotency.store ??
+        new InMemoryHopEventStore({
+          capacity: idempotency.capacity,
+          ttlSeconds: idempotency.ttlSeconds,
+        });
+    } catch (error) {
+      fail(`\`idempotency\`: ${(error as Error).message}`);
+    }
+  }
+  return {
+    secrets,
+    eventPrefix,
+    logging,
+    store,
+    leaseMs: seconds(
+      idempotency ? idempotency.leaseSeconds : undefined,
+      'idempotency.leaseSeconds',
+      300,
+    ),
+    storeTimeoutMs:
+      idempotency && idempotency.storeTimeoutMs !== undefined
+        ? timerMs(
+            positive(idempotency.storeTimeoutMs, 'idempotency.storeTimeoutMs'),
+            'idempotency.storeTimeoutMs',
+          )
+        : DEFAULT_STORE_TIMEOUT_MS,
+    maxEventAgeMs:
+      options.maxEventAgeSeconds === undefined
+        ? null
+        : positive(options.maxEventAgeSeconds, 'maxEventAgeSeconds', 1000),
+    clockSkewMs: seconds(options.clockSkewSeconds, 'clockSkewSeconds', 60, true),
+    api: options.api === undefined ? null : resolveApi(options.api),
+    handlerTimeoutMs:
+      options.handlerTimeoutMs === undefined
+        ? null
+        : timerMs(positive(options.handlerTimeoutMs, 'handlerTimeoutMs'), 'handlerTimeoutMs'),
+  };
+}
+
+function resolveApi(api: HopApiOptions): ResolvedHopApiConfig {
+  if (typeof api !== 'object' || api === null) {
+    fail('`api` must be an object: { token, projectId?, baseUrl? }');
+  }
+  const { token, projectId } = api;
+  if (typeof token !== 'string' || token === '') {
+    fail(
+      '`api.token` is missing: give a Hop project token (ptk_…) or personal access token (pat_…)',
+    );
+  }
+  const kind = hopTokenKind(token);
+  if (kind === undefined) {
+    // The token itself is never part of a message.
+    fail(
+      '`api.token` is not a Hop token: expected a project token (ptk_…), personal access token (pat_…) or bearer token (bearer_…)',
+    );
+  }
+  if (
+    projectId !== undefined &&
+    (typeof projectId !== 'string' || !HOP_PROJECT_ID_FORMAT.test(projectId))
+  ) {
+    fail('`api.projectId` must be a project id such as project_MTY1MjU5NTk1NTAwNTY4NTc3');
+  }
+  if (kind !== 'ptk' && projectId === undefined) {
+    fail(
+      `\`api.projectId\` is required with a ${kind}_ token, which is not tied to one project: give the project id (project_…)`,
+    );
+  }
+  const baseUrl = api.baseUrl ?? 'https://api.hop.io';
+  if (!isHttpUrl(baseUrl)) {
+    fail('`api.baseUrl` must be an absolute http(s) URL such as https://api.hop.io');
+  }
+  const maxRetries = api.maxRetries ?? 3;
+  if (!isWholeNumber(maxRetries, 0)) {
+    fail(
+      `\`api.maxRetries\` must be a whole number of 0 or more, got ${JSON.stringify(maxRetries)}`,
+    );
+  }
+  return {
+    token,
+    project: kind === 'ptk' ? '@this' : (projectId as string),
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    timeoutMs:
+      api.timeoutMs === undefined
+        ? 10_000
+        : timerMs(positive(api.timeoutMs, 'api.timeoutMs'), 'api.timeoutMs'),
+    maxRetries,
+  };
+}
+
+function seconds(value: unknown, option: string, fallback: number, zeroAllowed = false): number {
+  if (value === undefined) return fallback * 1000;
+  if (zeroAllowed && value === 0) return 0;
+  return timerMs(positive(value, option, 1000), option);
+}
+
+/** A positive finite number, times `scale`, rounded up to whole milliseconds. */
+function positive(value: unknown, option: string, scale = 1): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(`\`${option}\` must be a positive number, got ${JSON.stringify(value)}`);
+  }
+  // Whole milliseconds: Redis refuses `PX 4019.9999999999995` (from 4.02 s).
+  return Math.ceil(value * scale);
+}
+
+function timerMs(ms: number, option: string): number {
+  if (ms > MAX_TIMER_MS) {
+    fail(`\`${option}\` is longer than a Node timer can wait (about 24.8 days)`);
+  }
+  return ms;
+}
+
+function isStore(value: unknown): value is HopEventStore {
+  const store = value as Partial<HopEventStore> | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.claim === 'function' &&
+    typeof store.complete === 'function' &&
+    typeof store.release === 'function'
+  );
+}
+
+/** Stops the app at startup with a message naming the option. */
+export function fail(problem: string): never {
+  throw new HopConfigurationError(`HopWebhooksModule: ${problem}`);
+}
