@@ -50,6 +50,7 @@ export {
 export { constructHopEvent } from './core/event.parser.js';
 export {
   HopApiError,
+  HopBodyError,
   HopConfigurationError,
   HopValidationError,
   HopPayloadError,

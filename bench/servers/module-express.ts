@@ -12,5 +12,6 @@ serveForBenchmark((port) =>
     ModuleAppModule,
     new ExpressAdapter(),
     (app) => app.get(BuildUpdatesCounter).handled,
+    false,
   ),
 );

@@ -12,5 +12,6 @@ serveForBenchmark((port) =>
     ModuleAppModule,
     new FastifyAdapter(),
     (app) => app.get(BuildUpdatesCounter).handled,
+    false,
   ),
 );

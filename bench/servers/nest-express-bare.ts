@@ -13,5 +13,6 @@ serveForBenchmark((port) =>
     BareAppModule,
     new ExpressAdapter(),
     (app) => app.get(BareWebhookController).handled,
+    true,
   ),
 );

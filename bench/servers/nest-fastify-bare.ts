@@ -13,5 +13,6 @@ serveForBenchmark((port) =>
     BareAppModule,
     new FastifyAdapter(),
     (app) => app.get(BareWebhookController).handled,
+    true,
   ),
 );

@@ -4,7 +4,11 @@ export type HopWebhookErrorCode =
   | 'signature_malformed'
   | 'signature_mismatch'
   | 'body_not_json'
-  | 'envelope_invalid';
+  | 'envelope_invalid'
+  | 'body_too_large'
+  | 'body_not_json_type'
+  | 'body_encoded'
+  | 'body_incomplete';
 
 /**
  * A delivery that must not reach a handler. `code` says which check failed; the message
@@ -28,6 +32,16 @@ export class HopSignatureError extends HopWebhookError {
 /** The signature is valid but the body is not a Hop event envelope. */
 export class HopPayloadError extends HopWebhookError {
   declare readonly code: 'body_not_json' | 'envelope_invalid';
+}
+
+/**
+ * The body could not be read as sent: larger than the limit, not JSON by its `Content-Type`,
+ * compressed, or cut short. Nothing
+ * of it was parsed.
+ */
+export class HopBodyError extends HopWebhookError {
+  declare readonly code:
+    'body_too_large' | 'body_not_json_type' | 'body_encoded' | 'body_incomplete';
 }
 
 /** The module or a handler is set up in a way that cannot work; thrown at startup. */

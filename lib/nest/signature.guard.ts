@@ -8,7 +8,9 @@ import {
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { isParsedContentType, readRawBody, type HopWebhookRequest } from '../core/raw-body.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { receivedBody, type HopWebhookRequest } from '../core/raw-body.js';
+import { FASTIFY_ROUTE_CONFIG_METADATA, HOP_ROUTE_CONFIG_KEY } from './fastify-body.reader.js';
 import {
   assertSignatureMatches,
   decodeHopSignature,
@@ -17,16 +19,20 @@ import {
 import { HopSignatureError } from '../core/errors.js';
 import { HopWebhookSecrets } from '../core/webhook-secrets.js';
 
-/** Names the fix for the adapter in use, as the app is created in `main.ts` and in tests. */
+/** Names the fix for the app's own routes, as the app is created in `main.ts` and in tests. */
 function rawBodyMissing(adapter: string | undefined): string {
   const fastify = adapter === 'fastify' ? 'new FastifyAdapter(), ' : '';
   return (
-    'Raw body is not available, so the Hop signature cannot be verified: create the app with ' +
-    `\`rawBody: true\`, i.e. \`NestFactory.create(AppModule, ${fastify}{ rawBody: true })\` in main.ts, ` +
-    `or \`moduleRef.createNestApplication(${fastify}{ rawBody: true })\` after \`Test.createTestingModule(...).compile()\` in tests ` +
-    '(and keep the body parser enabled)'
+    'Raw body is not available, so the Hop signature cannot be verified: HopSignatureGuard on ' +
+    "the app's own routes needs the app created with `rawBody: true`, i.e. " +
+    `\`NestFactory.create(AppModule, ${fastify}{ rawBody: true })\` (and the body parser enabled)`
   );
 }
+
+// On the module's own route the body is read by the module: missing, it was read by others.
+const NOT_READ_BY_MODULE =
+  "The Hop webhook route's body was read before the module could read it, so the signature " +
+  'cannot be verified: is the Express instance given to ExpressAdapter parsing bodies already?';
 
 /**
  * Lets a request through only if its `X-Hop-Hooks-Signature` is the HMAC-SHA256 of the exact
@@ -47,7 +53,7 @@ export class HopSignatureGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<HopWebhookRequest>();
     try {
       const signature = decodeHopSignature(request.headers[HOP_SIGNATURE_HEADER]);
-      assertSignatureMatches(this.requireRawBody(request), signature, this.secrets.all);
+      assertSignatureMatches(this.requireBody(context, request), signature, this.secrets.all);
     } catch (error) {
       if (error instanceof HopSignatureError) throw new UnauthorizedException(error.message);
       throw error;
@@ -55,15 +61,27 @@ export class HopSignatureGuard implements CanActivate {
     return true;
   }
 
-  private requireRawBody(request: HopWebhookRequest): Buffer {
-    const rawBody = readRawBody(request);
-    if (rawBody) return rawBody;
-    if (!isParsedContentType(request.headers)) {
+  private requireBody(context: ExecutionContext, request: HopWebhookRequest): Buffer {
+    const body = receivedBody(request);
+    if (body) return body;
+    const routeConfig = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, context.getHandler()) as
+      Record<string, unknown> | undefined;
+    if (routeConfig?.[HOP_ROUTE_CONFIG_KEY] !== undefined) this.refuse(NOT_READ_BY_MODULE);
+    const { headers } = request;
+    const declaresBody =
+      headers['transfer-encoding'] !== undefined ||
+      (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+    if (!declaresBody) return EMPTY;
+    if (!isParsedContentType(headers)) {
       throw new UnsupportedMediaTypeException(
-        `Hop webhooks are sent as application/json, not ${request.headers['content-type'] ?? 'without a Content-Type'}`,
+        `Hop webhooks are sent as application/json, not ${headers['content-type'] ?? 'without a Content-Type'}`,
       );
     }
-    const message = rawBodyMissing(this.adapterHost.httpAdapter?.getType());
+    this.refuse(rawBodyMissing(this.adapterHost.httpAdapter?.getType()));
+  }
+
+  /** Answers 500, and logs why the first time. */
+  private refuse(message: string): never {
     if (!this.rawBodyMissingLogged) {
       this.rawBodyMissingLogged = true;
       this.logger.error(message);
@@ -71,3 +89,14 @@ export class HopSignatureGuard implements CanActivate {
     throw new InternalServerErrorException(message);
   }
 }
+
+/**
+ * Whether the framework's JSON or form parser reads this request, and so would have kept its
+ * raw body under `{ rawBody: true }`.
+ */
+function isParsedContentType(headers: IncomingHttpHeaders): boolean {
+  const mediaType = headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+  return mediaType === 'application/json' || mediaType === 'application/x-www-form-urlencoded';
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -46,6 +46,13 @@ export interface HopWebhooksModuleOptions {
    */
   handlerTimeoutMs?: number;
   /**
+   * The most bytes the webhook route reads of a body: a larger one is answered 413, before
+   * reading when its `Content-Length` says so. The route reads its body itself, whatever the
+   * app's body parser and its limits.
+   * @default 1_048_576 (1 MiB)
+   */
+  bodyLimit?: number;
+  /**
    * Access to Hop's API, for `HopWebhooksService` (list, create, edit, delete webhooks,
    * regenerate secrets, sync subscriptions). Without it the service's calls throw.
    */

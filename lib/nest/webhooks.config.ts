@@ -28,12 +28,16 @@ export interface ResolvedHopWebhooksConfig {
   readonly clockSkewMs: number;
   /** `null` when handlers may run as long as they like. */
   readonly handlerTimeoutMs: number | null;
+  /** The most bytes the webhook route reads of a body. */
+  readonly bodyLimit: number;
   /** `null` when `api` is not configured. */
   readonly api: ResolvedHopApiConfig | null;
 }
 
 // A Redis round trip takes a millisecond: a store silent for 2 s is down, and Hop should retry.
 const DEFAULT_STORE_TIMEOUT_MS = 2_000;
+// Hop's largest events are a few kilobytes; Fastify's default limit, and far above Express's.
+const DEFAULT_BODY_LIMIT = 1_048_576;
 // Node's timers take at most 2^31 - 1 ms; a longer one fires after 1 ms instead.
 const MAX_TIMER_MS = 2_147_483_647;
 const OPTION_KEYS: ReadonlySet<string> = new Set([
@@ -44,6 +48,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'maxEventAgeSeconds',
   'clockSkewSeconds',
   'handlerTimeoutMs',
+  'bodyLimit',
   'api',
 ]);
 const EXTRA_KEYS: ReadonlySet<string> = new Set(['path', 'version', 'decorators', 'isGlobal']);
@@ -136,6 +141,7 @@ export function resolveHopWebhooksConfig(
         : positive(options.maxEventAgeSeconds, 'maxEventAgeSeconds', 1000),
     clockSkewMs: seconds(options.clockSkewSeconds, 'clockSkewSeconds', 60, true),
     api: options.api === undefined ? null : resolveApi(options.api),
+    bodyLimit: bodyLimit(options.bodyLimit),
     handlerTimeoutMs:
       options.handlerTimeoutMs === undefined
         ? null
@@ -213,6 +219,14 @@ function timerMs(ms: number, option: string): number {
     fail(`\`${option}\` is longer than a Node timer can wait (about 24.8 days)`);
   }
   return ms;
+}
+
+function bodyLimit(value: unknown): number {
+  if (value === undefined) return DEFAULT_BODY_LIMIT;
+  if (!isWholeNumber(value, 1)) {
+    fail(`\`bodyLimit\` must be a positive whole number of bytes, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function isStore(value: unknown): value is HopEventStore {

@@ -1,35 +1,35 @@
 import {
+  BadRequestException,
   Controller,
   HttpCode,
   HttpStatus,
+  Inject,
   Post,
   Req,
+  SetMetadata,
   Type,
   UseGuards,
-  BadRequestException,
 } from '@nestjs/common';
 import { parseHopEvent } from '../core/event.parser.js';
-import { HopDeliveryProcessor } from './delivery.processor.js';
-import { readRawBody, type HopWebhookRequest } from '../core/raw-body.js';
-import { HopSignatureGuard } from './signature.guard.js';
 import { HopPayloadError } from '../core/errors.js';
-import type { ResolvedHopWebhooksRoute } from './webhooks.route.js';
+import { receivedBody, type HopWebhookRequest } from '../core/raw-body.js';
+import { HopDeliveryProcessor } from './delivery.processor.js';
+import { FASTIFY_ROUTE_CONFIG_METADATA, HOP_ROUTE_CONFIG_KEY } from './fastify-body.reader.js';
+import { HopSignatureGuard } from './signature.guard.js';
+import { routeMark, type ResolvedHopWebhooksRoute } from './webhooks.route.js';
 
 /**
- * Receives Hop's `POST`: the guard has verified the signature, this parses the envelope and
- * answers once every handler has finished (204), or 400 / 500.
+ * Receives Hop's `POST`: the guard has verified the signature over the bytes the route read
+ * itself; this parses them and answers once every handler has finished (204), or 400 / 500.
  */
-@Controller()
 export class HopWebhooksController {
-  constructor(private readonly deliveries: HopDeliveryProcessor) {}
+  constructor(@Inject(HopDeliveryProcessor) private readonly deliveries: HopDeliveryProcessor) {}
 
-  @Post()
-  @HttpCode(HttpStatus.NO_CONTENT)
-  @UseGuards(HopSignatureGuard)
-  receive(@Req() request: HopWebhookRequest): Promise<void> {
+  receive(request: HopWebhookRequest): Promise<void> {
     let event;
     try {
-      event = parseHopEvent(readRawBody(request) as Buffer);
+      // The guard let the request through, so its bytes are there.
+      event = parseHopEvent(receivedBody(request) as Buffer);
     } catch (error) {
       if (error instanceof HopPayloadError) throw new BadRequestException(error.message);
       throw error;
@@ -41,14 +41,30 @@ export class HopWebhooksController {
 
 /**
  * A controller class of its own for one module registration, mounted at its path and
- * decorated before Nest scans it, so that two apps in one process never share a route.
+ * decorated before Nest scans it, so that two apps in one process never share a route. Its
+ * `receive` is its own too: it carries the registration's mark, by which the Fastify body
+ * reader finds the route.
  */
 export function createHopWebhooksController(
   route: ResolvedHopWebhooksRoute,
 ): Type<HopWebhooksController> {
   const Base = HopWebhooksController;
-  const controller = class HopWebhooksController extends Base {};
+  const controller = class HopWebhooksController extends Base {
+    override receive(request: HopWebhookRequest): Promise<void> {
+      return super.receive(request);
+    }
+  };
   Controller({ path: route.path, version: route.version })(controller);
   for (const decorate of route.decorators) decorate(controller);
+  const { prototype } = controller;
+  const receive = Object.getOwnPropertyDescriptor(prototype, 'receive') as PropertyDescriptor;
+  const handlerDecorators = [
+    Post(),
+    HttpCode(HttpStatus.NO_CONTENT),
+    UseGuards(HopSignatureGuard),
+    SetMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { [HOP_ROUTE_CONFIG_KEY]: routeMark(route) }),
+  ];
+  for (const decorate of handlerDecorators) decorate(prototype, 'receive', receive);
+  Req()(prototype, 'receive', 0);
   return controller;
 }

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { HOP_WEBHOOKS_CONFIG, HOP_WEBHOOKS_ROUTE } from './constants.js';
+import { HopBodyReaderInstaller } from './body-reader.installer.js';
 import { HopDeliveryProcessor } from './delivery.processor.js';
 import { HopEventsDispatcher } from './events.dispatcher.js';
 import { HopEventsExplorer } from './events.explorer.js';
@@ -51,6 +52,7 @@ function withReceiver(definition: DynamicModule, extras: HopWebhooksModuleExtras
         useFactory: (config: ResolvedHopWebhooksConfig) => new HopWebhookSecrets(config.secrets),
         inject: [HOP_WEBHOOKS_CONFIG],
       },
+      HopBodyReaderInstaller,
       HopWebhooksService,
       HopSignatureGuard,
       HopEventsMetadataAccessor,

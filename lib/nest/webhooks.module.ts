@@ -7,9 +7,9 @@ import {
 import type { HopSecrets } from '../core/signature.js';
 
 /**
- * Receives Hop webhooks: a `POST` route (default `/hop/webhook`) whose signature is verified
- * against the raw body, then every `@OnHopEvent` handler of the app runs. The app must be
- * created with `NestFactory.create(AppModule, { rawBody: true })`.
+ * Receives Hop webhooks: a `POST` route (default `/hop/webhook`) that reads its body itself,
+ * verifies its signature over those bytes, then runs every `@OnHopEvent` handler of the app.
+ * The app needs no `rawBody` option.
  *
  * @example
  * ```ts

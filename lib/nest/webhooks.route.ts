@@ -40,30 +40,50 @@ export function resolveHopWebhooksRoute(extras: HopWebhooksModuleExtras): Resolv
 }
 
 /**
- * Where the webhook route answers once Nest has applied the app's global prefix and
- * versioning, e.g. `POST /api/hop/webhook`, for the startup log. Follows Nest's own rules:
- * an excluded route gets no prefix, URI versioning adds `/v<version>` unless the route is
- * version-neutral, and other kinds of versioning are named since the path does not show them.
+ * The paths the webhook route answers at once Nest has applied the app's global prefix and
+ * versioning, by Nest's own rules: an excluded route gets no prefix, and URI versioning adds
+ * `/v<version>` unless the route is version-neutral. Read at startup and by the body reader.
+ */
+export function hopWebhooksPaths(
+  route: ResolvedHopWebhooksRoute,
+  app: ApplicationConfig | undefined,
+): string[] {
+  const prefix = app && !isExcludedFromPrefix(route, app) ? app.getGlobalPrefix() : '';
+  const versioning = app?.getVersioning();
+  if (versioning?.type !== VersioningType.URI) return [joinPath(prefix, route.path)];
+  const versionPrefix = versioning.prefix === false ? '' : (versioning.prefix ?? 'v');
+  const versions = Array.isArray(route.version) ? route.version : [route.version];
+  return versions.map((version) =>
+    joinPath(
+      prefix,
+      version === VERSION_NEUTRAL ? '' : `${versionPrefix}${String(version)}`,
+      route.path,
+    ),
+  );
+}
+
+/**
+ * Where the webhook route answers, e.g. `POST /api/hop/webhook`, for the startup log; kinds
+ * of versioning other than URI are named, since the path does not show them.
  */
 export function describeHopWebhooksRoute(
   route: ResolvedHopWebhooksRoute,
   app: ApplicationConfig | undefined,
 ): string {
-  const prefix = app && !isExcludedFromPrefix(route, app) ? app.getGlobalPrefix() : '';
+  const paths = hopWebhooksPaths(route, app).map((path) => `POST ${path}`);
   const versioning = app?.getVersioning();
   const versions = Array.isArray(route.version) ? route.version : [route.version];
   const named = versions.filter((version): version is string => version !== VERSION_NEUTRAL);
-  if (versioning?.type === VersioningType.URI) {
-    const versionPrefix = versioning.prefix === false ? '' : (versioning.prefix ?? 'v');
-    const segments = versions.map((version) =>
-      version === VERSION_NEUTRAL ? '' : `${versionPrefix}${String(version)}`,
-    );
-    return segments.map((segment) => `POST ${joinPath(prefix, segment, route.path)}`).join(', ');
+  if (!versioning || versioning.type === VersioningType.URI || named.length === 0) {
+    return paths.join(', ');
   }
-  const path = `POST ${joinPath(prefix, route.path)}`;
-  if (!versioning || named.length === 0) return path;
   const neutral = named.length < versions.length ? ' or none' : '';
-  return `${path} (${VersioningType[versioning.type].toLowerCase()} version ${named.join(', ')}${neutral})`;
+  return `${paths[0]} (${VersioningType[versioning.type].toLowerCase()} version ${named.join(', ')}${neutral})`;
+}
+
+/** What marks this registration's route among the app's (the Fastify body reader reads it). */
+export function routeMark(route: ResolvedHopWebhooksRoute): string {
+  return route.path;
 }
 
 function isExcludedFromPrefix(route: ResolvedHopWebhooksRoute, app: ApplicationConfig): boolean {

@@ -21,8 +21,7 @@ async function bootstrap(): Promise<void> {
         baseUrl: process.env.HOP_API_URL,
       };
 
-  // rawBody: the signature is computed over the body's exact bytes.
-  const app = await NestFactory.create(AppModule.register(hopApi), { rawBody: true });
+  const app = await NestFactory.create(AppModule.register(hopApi));
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';

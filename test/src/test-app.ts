@@ -52,6 +52,7 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /** Nest's `rawBody` option; off, as the README creates apps (the module reads its own). */
   rawBody?: boolean;
   globalPrefix?: string;
   /** Runs before the app listens, e.g. to enable versioning. */
@@ -70,7 +71,7 @@ export async function startTestApp(
   const logger = new CapturingLogger();
   const httpAdapter = adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter();
   const app = await NestFactory.create(TestAppModule, httpAdapter, {
-    rawBody: options.rawBody ?? true,
+    rawBody: options.rawBody ?? false,
     logger,
     abortOnError: false,
   });
@@ -98,7 +99,6 @@ export async function startupError(
   const httpAdapter = adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter();
   try {
     const app = await NestFactory.create(TestAppModule, httpAdapter, {
-      rawBody: true,
       logger: false,
       abortOnError: false,
     });

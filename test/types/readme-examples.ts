@@ -81,15 +81,13 @@ export const optionsBesideDecorators = HopWebhooksModule.forRoot({
 });
 
 export async function setUpExamples(): Promise<void> {
-  await NestFactory.create(AppModule, { rawBody: true });
-  await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
-    rawBody: true,
-  });
+  await NestFactory.create(AppModule);
+  await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
 }
 
 export async function testingExamples(): Promise<void> {
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app: INestApplication = moduleRef.createNestApplication({ rawBody: true });
+  const app: INestApplication = moduleRef.createNestApplication();
   await app.listen(0, '127.0.0.1');
   const event = buildHopEvent('ignite.deployment.build.updated', {
     data: { ...hopEventExampleData('ignite.deployment.build.updated'), state: 'failed' },
@@ -102,9 +100,7 @@ export async function testingExamples(): Promise<void> {
   void response.status;
   const url = `${await app.getUrl()}/hop/webhook`;
 
-  const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-    rawBody: true,
-  });
+  const fastify = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
   await fastify.listen(0, '127.0.0.1');
   await fastify.getHttpAdapter().getInstance().ready();
   void signHopPayload(JSON.stringify(event), 'whsec_test');

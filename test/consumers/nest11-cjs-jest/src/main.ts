@@ -9,7 +9,6 @@ async function bootstrap() {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule,
     new FastifyAdapter(),
-    { rawBody: true },
   );
   await app.listen(process.env.PORT ?? 3000);
 }

@@ -18,7 +18,6 @@ describe('AppController (e2e)', () => {
 
     app = moduleFixture.createNestApplication<NestFastifyApplication>(
       new FastifyAdapter(),
-      { rawBody: true },
     );
     await app.init();
     await app.getHttpAdapter().getInstance().ready();

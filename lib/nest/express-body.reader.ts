@@ -1,0 +1,65 @@
+import type { HttpException } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HOP_RAW_BODY, readBody } from '../core/raw-body.js';
+
+/** What the Express reader needs from the module. */
+export interface ExpressBodyReaderOptions {
+  /** The route's full paths; asked at the first request, when prefix and versioning are final. */
+  readonly paths: () => readonly string[];
+  readonly limit: number;
+  /** The HTTP answer for a body that cannot be read. */
+  readonly refusal: (error: unknown) => HttpException | unknown;
+}
+
+type ExpressRequest = IncomingMessage & { path: string; [HOP_RAW_BODY]?: Buffer };
+type Next = (error?: unknown) => void;
+
+/**
+ * Reads the body of a `POST` to the webhook route before any body parser does. It is an
+ * Express middleware added when Nest hands the module its HTTP adapter, so it runs before the
+ * parsers `app.init()` registers and those the app adds with `useBodyParser` or `app.use`.
+ * A parser skips a request whose body has been read (`body-parser` checks that the request
+ * is finished), so the app's other routes and their parsers are as they were.
+ * Express and Nest's public API only: `HttpAdapterHost.init$`, the adapter's `use`, Express's
+ * routing settings and `req.path`.
+ */
+export function installExpressBodyReader(
+  adapter: AbstractHttpAdapter,
+  options: ExpressBodyReaderOptions,
+): void {
+  const app = adapter.getInstance<{ get(setting: string): unknown }>();
+  // Express's own matching: trailing slash ignored unless `strict routing`, case ignored
+  // unless `case sensitive routing`.
+  const normalize = (path: string): string => {
+    const trimmed =
+      app.get('strict routing') !== true && path.length > 1 && path.endsWith('/')
+        ? path.slice(0, -1)
+        : path;
+    return app.get('case sensitive routing') === true ? trimmed : trimmed.toLowerCase();
+  };
+  let paths: ReadonlySet<string> | undefined;
+  adapter.use(function hopWebhookBody(
+    request: ExpressRequest,
+    response: ServerResponse,
+    next: Next,
+  ) {
+    if (request.method !== 'POST') return next();
+    paths ??= new Set(options.paths().map(normalize));
+    if (!paths.has(normalize(request.path))) return next();
+    // Read already, by a parser mounted on the Express instance before Nest had it: the guard
+    // answers 500 and says why.
+    if (request.readableEnded) return next();
+    readBody(request, request.headers, options.limit).then(
+      (body) => {
+        request[HOP_RAW_BODY] = body;
+        next();
+      },
+      (error: unknown) => {
+        // The rest of the body is not read: the connection cannot serve another request.
+        response.setHeader('connection', 'close');
+        next(options.refusal(error));
+      },
+    );
+  });
+}

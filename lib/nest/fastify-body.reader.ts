@@ -1,0 +1,106 @@
+import type { HttpException } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { HOP_RAW_BODY, readBody } from '../core/raw-body.js';
+
+/**
+ * The key under which Nest's `@RouteConfig()` (from `@nestjs/platform-fastify`) keeps a
+ * route's Fastify `config`; the same in Nest 11 and 12. Written here rather than imported, so
+ * that Express apps need not install the Fastify platform.
+ */
+export const FASTIFY_ROUTE_CONFIG_METADATA = '__fastify_route_config__';
+
+/** The `config` entry that marks a webhook route, with the registration's path as its value. */
+export const HOP_ROUTE_CONFIG_KEY = 'nestjs-hop-webhooks:route';
+
+/** What the Fastify reader needs from the module. */
+export interface FastifyBodyReaderOptions {
+  /** The registration's mark, the value of {@link HOP_ROUTE_CONFIG_KEY} on its route. */
+  readonly mark: string;
+  /** The route's full paths, for a route whose `config` was lost (see below). */
+  readonly paths: () => readonly string[];
+  readonly limit: number;
+  /** The HTTP answer for a body that cannot be read. */
+  readonly refusal: (error: unknown) => HttpException | unknown;
+}
+
+interface FastifyRequest {
+  headers: IncomingHttpHeaders;
+  [HOP_RAW_BODY]?: Buffer;
+  [RECEIVED_HEADERS]?: IncomingHttpHeaders;
+}
+interface FastifyReply {
+  header(name: string, value: string): unknown;
+}
+type Done = (error?: unknown) => void;
+type Hook = (...args: never[]) => unknown;
+interface RouteOptions {
+  method: string | string[];
+  url: string;
+  config?: Record<string, unknown>;
+  preParsing?: Hook | Hook[];
+  preValidation?: Hook | Hook[];
+}
+
+// The request's headers while Fastify is told it has no body.
+const RECEIVED_HEADERS = Symbol('received headers');
+
+/**
+ * Gives the webhook route the bytes of its body with no content-type parser run on them (not
+ * Nest's, not Fastify's, which refuses a `__proto__` key with 400). An `onRoute` hook, added
+ * when Nest hands the module its HTTP adapter and so before Nest declares any route, gives
+ * that one route two hooks of its own:
+ * - `preParsing` reads the body, then shows Fastify a body-less request (no `Content-Type`,
+ *   `Content-Length: 0`), for which it runs no parser;
+ * - `preValidation` gives the request its headers back before guards and the handler run.
+ * Fastify reads the content type after `preParsing` (its `handleRequest`); the e2e tests of
+ * `__proto__` bodies fail loudly if a Fastify release changes that.
+ */
+export function installFastifyBodyReader(
+  adapter: AbstractHttpAdapter,
+  options: FastifyBodyReaderOptions,
+): void {
+  const readFirst = (request: FastifyRequest, reply: FastifyReply, payload: Readable, done: Done) =>
+    readBody(payload, request.headers, options.limit).then(
+      (body) => {
+        request[HOP_RAW_BODY] = body;
+        request[RECEIVED_HEADERS] = request.headers;
+        request.headers = {
+          ...request.headers,
+          'content-type': undefined,
+          'content-length': '0',
+          'transfer-encoding': undefined,
+        };
+        done();
+      },
+      (error: unknown) => {
+        // The rest of the body is not read: the connection cannot serve another request.
+        reply.header('connection', 'close');
+        done(options.refusal(error));
+      },
+    );
+  const restoreHeaders = (request: FastifyRequest, _reply: FastifyReply, done: Done) => {
+    const received = request[RECEIVED_HEADERS];
+    if (received !== undefined) request.headers = received;
+    done();
+  };
+  const fastify = adapter.getInstance<{
+    addHook(name: 'onRoute', hook: (route: RouteOptions) => void): unknown;
+  }>();
+  fastify.addHook('onRoute', (route) => {
+    // Nest 11 drops a route's `config` once `setOnRouteTriggered` is used (instrumentation):
+    // the path the route is declared at tells it then.
+    const marked =
+      route.config?.[HOP_ROUTE_CONFIG_KEY] === options.mark ||
+      (route.method === 'POST' && options.paths().includes(route.url));
+    if (!marked) return;
+    route.preParsing = [...hooks(route.preParsing), readFirst as Hook];
+    route.preValidation = [restoreHeaders as Hook, ...hooks(route.preValidation)];
+  });
+}
+
+function hooks(value: Hook | Hook[] | undefined): Hook[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
