@@ -61,8 +61,15 @@ export function installFastifyBodyReader(
   adapter: AbstractHttpAdapter,
   options: FastifyBodyReaderOptions,
 ): void {
-  const readFirst = (request: FastifyRequest, reply: FastifyReply, payload: Readable, done: Done) =>
-    readBody(payload, request.headers, options.limit).then(
+  // A callback hook: it must return nothing, or Fastify would also take it for an async hook
+  // and parse the request a second time when the returned promise settles.
+  const readFirst = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: Readable,
+    done: Done,
+  ): void => {
+    void readBody(payload, request.headers, options.limit).then(
       (body) => {
         request[HOP_RAW_BODY] = body;
         request[RECEIVED_HEADERS] = request.headers;
@@ -80,6 +87,7 @@ export function installFastifyBodyReader(
         done(options.refusal(error));
       },
     );
+  };
   const restoreHeaders = (request: FastifyRequest, _reply: FastifyReply, done: Done) => {
     const received = request[RECEIVED_HEADERS];
     if (received !== undefined) request.headers = received;
