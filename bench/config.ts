@@ -22,6 +22,12 @@ export interface BenchConfig {
   readonly durationSeconds: number;
   /** `BENCH_ROUNDS`: interleaved rounds over all servers; the best round counts. */
   readonly rounds: number;
+  /**
+   * `BENCH_RATE`: requests per second for the whole load, instead of as many as the server
+   * takes. At a steady rate every server does the same work per second, so its CPU time per
+   * delivery is not skewed by how busy the machine and the load generator are.
+   */
+  readonly rate?: number;
   /** `BENCH_ONLY`: a comma-separated subset of the servers (the other sections still run). */
   readonly targets: readonly TargetName[];
   /** Timed batches per case of the verification micro-benchmark. */
@@ -38,6 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     warmupSeconds: seconds(env, 'BENCH_WARMUP', quick ? 1 : 2),
     durationSeconds: seconds(env, 'BENCH_DURATION', quick ? 2 : 6),
     rounds: integer(env, 'BENCH_ROUNDS', quick ? 1 : 3),
+    rate: env.BENCH_RATE ? integer(env, 'BENCH_RATE', 1) : undefined,
     targets: targets(env.BENCH_ONLY),
     verifyBatches: quick ? 5 : 15,
     bootstrapRepeats: quick ? 15 : 25,

@@ -5,13 +5,16 @@ export interface LoadOptions {
   readonly connections: number;
   readonly warmupSeconds: number;
   readonly durationSeconds: number;
+  /** Requests per second over all connections; unset: as fast as the server answers. */
+  readonly rate?: number;
 }
 
 let next = 0;
 
 /**
  * Posts the deliveries of `pool` in turn (each connection takes the next one) to the server's
- * webhook route: a warm-up whose figures are discarded, then the measured run.
+ * webhook route: a warm-up whose figures are discarded (none with `warmupSeconds: 0`), then
+ * the measured run.
  */
 export function loadServer(
   baseUrl: string,
@@ -23,7 +26,10 @@ export function loadServer(
       url: `${baseUrl}${WEBHOOK_PATH}`,
       connections: options.connections,
       pipelining: 1,
-      warmup: { connections: options.connections, duration: options.warmupSeconds },
+      ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+      ...(options.warmupSeconds === 0
+        ? {}
+        : { warmup: { connections: options.connections, duration: options.warmupSeconds } }),
       duration: options.durationSeconds,
       requests: [
         {

@@ -2,7 +2,7 @@ import type { BootstrapResult, BootstrapVariant } from './bootstrap.js';
 import type { TargetName } from './config.js';
 import type { TargetFigures } from './http-benchmark.js';
 import type { RatioCheck } from './ratios.js';
-import { quantile } from './stats.js';
+import { median, quantile } from './stats.js';
 import { formatCount, formatFixed, formatTable } from './table.js';
 import type { VerifyCaseName, VerifyResult } from './verify.js';
 
@@ -16,12 +16,23 @@ export const BASELINE_OF: Readonly<Record<TargetName, TargetName | undefined>> =
   'module-fastify': 'nest-fastify-bare',
 };
 
+/**
+ * A server's CPU time per delivery: the median over its clean rounds, steadier than the best
+ * round's on a shared machine.
+ */
+export function medianCpuUsPerRequest(figures: TargetFigures): number | undefined {
+  const clean = figures.rounds.filter((r) => r.non2xx === 0 && r.errors + r.timeouts === 0);
+  return clean.length === 0 ? undefined : median(clean.map((r) => r.serverCpuUsPerRequest));
+}
+
 export function formatHttpTable(figures: readonly TargetFigures[]): string {
   const best = new Map(figures.map((f) => [f.target, f.best]));
+  const cpu = new Map(figures.map((f) => [f.target, medianCpuUsPerRequest(f)]));
   const rows = figures.map(({ target, best: round, rounds, failures }): string[] => {
     const baseline = BASELINE_OF[target];
     const baselineRps = baseline ? best.get(baseline)?.requestsPerSecond : undefined;
-    const baselineCpu = baseline ? best.get(baseline)?.serverCpuUsPerRequest : undefined;
+    const baselineCpu = baseline ? cpu.get(baseline) : undefined;
+    const ownCpu = cpu.get(target);
     const everyRound = rounds.map((r) => formatCount(r.requestsPerSecond)).join(' / ');
     if (!round) {
       const why = failures.length > 0 ? 'see FAILURES' : '';
@@ -35,14 +46,14 @@ export function formatHttpTable(figures: readonly TargetFigures[]): string {
       formatCount(sum(rounds, (r) => r.non2xx)),
       formatCount(sum(rounds, (r) => r.errors + r.timeouts)),
       formatFixed(Math.max(...rounds.map((r) => r.peakRssMb)), 0),
-      formatFixed(round.serverCpuUsPerRequest, 1),
+      ownCpu === undefined ? '' : formatFixed(ownCpu, 1),
       `${formatFixed(100 * round.generatorCpuShare, 0)}%`,
       everyRound,
       baseline && baselineRps
         ? `${formatFixed(round.requestsPerSecond / baselineRps, 2)}× ${baseline}`
         : '',
-      baseline && baselineCpu
-        ? `${formatFixed(round.serverCpuUsPerRequest / baselineCpu, 2)}×`
+      baseline && baselineCpu && ownCpu !== undefined
+        ? `${formatFixed(ownCpu / baselineCpu, 2)}×`
         : '',
     ];
   });
@@ -55,7 +66,7 @@ export function formatHttpTable(figures: readonly TargetFigures[]): string {
       'non-2xx',
       'errors',
       'peak RSS MB',
-      'server CPU µs/req',
+      'server CPU µs/req (median)',
       'load-gen CPU',
       'req/s per round',
       'req/s vs baseline',

@@ -16,6 +16,7 @@ import {
   formatHttpTable,
   formatRatioTable,
   formatVerifyTable,
+  medianCpuUsPerRequest,
 } from './report.js';
 import { round } from './stats.js';
 import type { VerifyResult } from './verify.js';
@@ -52,22 +53,27 @@ function heading(title: string): void {
 
 function httpSummary(figures: readonly TargetFigures[]): Record<string, unknown> {
   return Object.fromEntries(
-    figures.map(({ target, best, rounds, failures }) => [
-      target,
-      {
-        reqPerSec: best ? round(best.requestsPerSecond, 0) : null,
-        p50Ms: best?.p50Ms ?? null,
-        p99Ms: best?.p99Ms ?? null,
-        non2xx: rounds.reduce((total, r) => total + r.non2xx, 0),
-        errors: rounds.reduce((total, r) => total + r.errors, 0),
-        timeouts: rounds.reduce((total, r) => total + r.timeouts, 0),
-        peakRssMb: rounds.length > 0 ? round(Math.max(...rounds.map((r) => r.peakRssMb)), 1) : null,
-        serverCpuUsPerRequest: best ? round(best.serverCpuUsPerRequest, 1) : null,
-        loadGeneratorCpu: best ? round(best.generatorCpuShare, 2) : null,
-        reqPerSecPerRound: rounds.map((r) => round(r.requestsPerSecond, 0)),
-        failures,
-      },
-    ]),
+    figures.map((target) => {
+      const { best, rounds, failures } = target;
+      const cpu = medianCpuUsPerRequest(target);
+      return [
+        target.target,
+        {
+          reqPerSec: best ? round(best.requestsPerSecond, 0) : null,
+          p50Ms: best?.p50Ms ?? null,
+          p99Ms: best?.p99Ms ?? null,
+          non2xx: rounds.reduce((total, r) => total + r.non2xx, 0),
+          errors: rounds.reduce((total, r) => total + r.errors, 0),
+          timeouts: rounds.reduce((total, r) => total + r.timeouts, 0),
+          peakRssMb:
+            rounds.length > 0 ? round(Math.max(...rounds.map((r) => r.peakRssMb)), 1) : null,
+          serverCpuUsPerRequest: cpu === undefined ? null : round(cpu, 1),
+          loadGeneratorCpu: best ? round(best.generatorCpuShare, 2) : null,
+          reqPerSecPerRound: rounds.map((r) => round(r.requestsPerSecond, 0)),
+          failures,
+        },
+      ];
+    }),
   );
 }
 
@@ -75,7 +81,9 @@ function describeConfig(config: BenchConfig, bodyBytes: number): string {
   return (
     `${config.connections} connections, ${config.warmupSeconds} s warm-up (discarded) + ` +
     `${config.durationSeconds} s measured per server, ${config.rounds} interleaved round(s), ` +
-    `best round per server; POST ${bodyBytes}-byte signed ignite.deployment.build.updated, ` +
+    `best round per server (CPU per delivery: median of rounds)` +
+    (config.rate === undefined ? '' : `, at a steady ${config.rate} req/s`) +
+    `; POST ${bodyBytes}-byte signed ignite.deployment.build.updated, ` +
     `${DELIVERY_POOL_SIZE.toLocaleString('en-US')} distinct event ids in turn` +
     (config.quick ? '  [BENCH_QUICK: smoke run, not figures to quote]' : '')
   );

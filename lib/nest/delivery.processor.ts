@@ -111,7 +111,9 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * succeeded; waits while another delivery (here or on another instance) runs them.
    */
   private async deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
-    if ((await this.settleClaim(event, store)) === 'completed') {
+    let claim = await this.claimId(event, store);
+    if (claim === 'processing') claim = await this.awaitOtherDelivery(event, store);
+    if (claim === 'completed') {
       if (this.config.logging === 'deliveries') {
         this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
       }
@@ -128,16 +130,16 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   /**
-   * Claims the event id, and while another delivery holds it, asks again (soon at first, then
-   * less often) until it is completed or released, or the lease has passed (503).
+   * While another delivery (here or on another instance) holds the claim, asks the store
+   * again (soon at first, then less often) until the event is completed, or released (the
+   * other delivery failed: answered as it was), or the lease has passed (503).
    */
-  private async settleClaim(
+  private async awaitOtherDelivery(
     event: HopEvent<string>,
     store: HopEventStore,
-  ): Promise<'claimed' | 'completed'> {
-    let claim = await this.claimId(event, store);
-    if (claim !== 'processing') return claim;
+  ): Promise<'completed'> {
     const deadline = Date.now() + this.config.leaseMs;
+    let claim: HopEventClaim = 'processing';
     for (let attempt = 0; claim === 'processing'; attempt++) {
       if (this.draining || Date.now() >= deadline) {
         throw new ServiceUnavailableException(
@@ -148,7 +150,6 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       claim = await this.claimId(event, store);
     }
     if (claim === 'claimed') {
-      // The other delivery gave up its claim: its handlers failed. Answer as it did.
       await this.store(event, () => store.release(event.id));
       throw new InternalServerErrorException(
         `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
@@ -169,7 +170,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     leaseEnds: number,
   ): Promise<void> {
     try {
-      await this.bounded(store.complete(event.id));
+      await this.bounded(store.complete(event.id), store);
     } catch (error) {
       void this.completeLater(event, store, leaseEnds, error);
     }
@@ -186,7 +187,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       if (this.draining || Date.now() + pauseMs >= leaseEnds) break;
       await sleep(pauseMs);
       try {
-        await this.bounded(store.complete(event.id));
+        await this.bounded(store.complete(event.id), store);
         return;
       } catch (again) {
         error = again;
@@ -232,7 +233,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     let answer: Promise<T> | undefined;
     try {
       answer = call();
-      return await this.bounded(answer);
+      return await this.bounded(answer, this.config.store);
     } catch (error) {
       // A failure in time settles `answer` rejected, and this then does nothing.
       if (onLateAnswer) answer?.then(onLateAnswer, () => undefined);
@@ -246,8 +247,12 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     }
   }
 
-  /** The store's answer, or a rejection once `storeTimeoutMs` has passed without one. */
-  private bounded<T>(answer: Promise<T>): Promise<T> {
+  /**
+   * The store's answer, or a rejection once `storeTimeoutMs` has passed without one; a store
+   * in this process's memory has nothing to wait for, and its answer is taken as it is.
+   */
+  private bounded<T>(answer: Promise<T>, store: HopEventStore | null): Promise<T> {
+    if (store?.inProcess === true) return answer;
     const { storeTimeoutMs } = this.config;
     return settleWithin(
       answer,

@@ -26,7 +26,9 @@ export interface FastifyBodyReaderOptions {
 }
 
 interface FastifyRequest {
-  headers: IncomingHttpHeaders;
+  /** The raw request's headers, overlaid with any set here (Fastify's getter and setter). */
+  headers: IncomingHttpHeaders | undefined;
+  readonly raw: { readonly headers: IncomingHttpHeaders };
   [HOP_RAW_BODY]?: Buffer;
   [RECEIVED_HEADERS]?: IncomingHttpHeaders;
 }
@@ -45,6 +47,14 @@ interface RouteOptions {
 
 // The request's headers while Fastify is told it has no body.
 const RECEIVED_HEADERS = Symbol('received headers');
+// Stands for "the raw request's headers, with nothing set over them".
+const NO_OVERLAY: IncomingHttpHeaders = Object.freeze({});
+// Set over a request's headers, they make it body-less to Fastify.
+const BODYLESS: IncomingHttpHeaders = Object.freeze({
+  'content-type': undefined,
+  'content-length': '0',
+  'transfer-encoding': undefined,
+});
 
 /**
  * Gives the webhook route the bytes of its body with no content-type parser run on them (not
@@ -69,16 +79,14 @@ export function installFastifyBodyReader(
     payload: Readable,
     done: Done,
   ): void => {
-    void readBody(payload, request.headers, options.limit).then(
+    void readBody(payload, request.headers as IncomingHttpHeaders, options.limit).then(
       (body) => {
         request[HOP_RAW_BODY] = body;
-        request[RECEIVED_HEADERS] = request.headers;
-        request.headers = {
-          ...request.headers,
-          'content-type': undefined,
-          'content-length': '0',
-          'transfer-encoding': undefined,
-        };
+        // Fastify's `headers` are the raw request's, overlaid with what was set on them; only
+        // a request that had such an overlay needs it back.
+        const { headers } = request;
+        request[RECEIVED_HEADERS] = headers === request.raw.headers ? NO_OVERLAY : headers;
+        request.headers = BODYLESS;
         done();
       },
       (error: unknown) => {
@@ -90,7 +98,7 @@ export function installFastifyBodyReader(
   };
   const restoreHeaders = (request: FastifyRequest, _reply: FastifyReply, done: Done) => {
     const received = request[RECEIVED_HEADERS];
-    if (received !== undefined) request.headers = received;
+    if (received !== undefined) request.headers = received === NO_OVERLAY ? undefined : received;
     done();
   };
   const fastify = adapter.getInstance<{

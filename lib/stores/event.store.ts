@@ -18,8 +18,12 @@ export type HopEventClaim = 'claimed' | 'processing' | 'completed';
  * module ships {@link InMemoryHopEventStore} (the default) and {@link RedisHopEventStore}.
  */
 export interface HopEventStore {
-  // Every call is bounded by `idempotency.storeTimeoutMs`: a store that does not answer in
-  // time makes the delivery answer 503, so Hop retries it.
+  /**
+   * `true` when the store answers from this process's memory, with no I/O to wait for: its
+   * calls are then not raced against `idempotency.storeTimeoutMs`. Every other store's calls
+   * are: one that does not answer in time makes the delivery answer 503, so Hop retries it.
+   */
+  readonly inProcess?: boolean;
   /**
    * Atomically claims `eventId` for `leaseMs` (after which a claim whose holder vanished
    * lapses), or says why it cannot be claimed.

@@ -32,6 +32,7 @@ const COMPLETED = 1;
  * instances behind a load balancer, use a shared store such as {@link RedisHopEventStore}.
  */
 export class InMemoryHopEventStore implements HopEventStore {
+  readonly inProcess = true;
   readonly capacity: number;
   readonly ttlMs: number;
   private readonly now: () => number;
