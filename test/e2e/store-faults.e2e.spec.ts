@@ -134,19 +134,24 @@ describe.each(ADAPTERS)('an idempotency store that fails, on %s', (adapter) => {
     },
   );
 
-  it('answers 503 when releasing a failed delivery fails; the retry after the lease runs it', async () => {
-    await start();
-    handler.failing = true;
-    store.failNext('release', 'fail');
-    const event = buildHopEvent('project.updated');
-    expect(await deliver(event)).toBe(503);
-    handler.failing = false;
-    // The claim was not released: a retry waits for it to lapse (leaseSeconds: 1), then runs.
-    let status = await deliver(event);
-    for (let attempt = 0; status !== 204 && attempt < 10; attempt++) status = await deliver(event);
-    expect(status).toBe(204);
-    expect(handler.started.get(event.id)).toBe(2);
-    expect(await deliver(event)).toBe(204);
-    expect(handler.started.get(event.id)).toBe(2);
-  });
+  it.each<[Fault]>([['fail'], ['hang'], ['late']])(
+    'answers 503 when releasing a failed delivery does not succeed in time (%s); a retry runs it',
+    async (fault) => {
+      await start();
+      handler.failing = true;
+      store.failNext('release', fault);
+      const event = buildHopEvent('project.updated');
+      expect(await deliver(event)).toBe(503);
+      handler.failing = false;
+      // The claim was not released in time: a retry waits until it is (late) or lapses
+      // (leaseSeconds: 1), then runs.
+      let status = await deliver(event);
+      for (let attempt = 0; status !== 204 && attempt < 10; attempt++)
+        status = await deliver(event);
+      expect(status).toBe(204);
+      expect(handler.started.get(event.id)).toBe(2);
+      expect(await deliver(event)).toBe(204);
+      expect(handler.started.get(event.id)).toBe(2);
+    },
+  );
 });
