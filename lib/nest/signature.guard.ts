@@ -31,8 +31,9 @@ function rawBodyMissing(adapter: string | undefined): string {
 
 // On the module's own route the body is read by the module: missing, it was read by others.
 const NOT_READ_BY_MODULE =
-  "The Hop webhook route's body was read before the module could read it, so the signature " +
-  'cannot be verified: is the Express instance given to ExpressAdapter parsing bodies already?';
+  "The Hop webhook route's body was not read by the module, so the signature cannot be " +
+  'verified: on Express the module finds its route by path, so it cannot be mounted under ' +
+  'RouterModule, and an Express instance given to ExpressAdapter must not parse bodies already';
 
 /**
  * Lets a request through only if its `X-Hop-Hooks-Signature` is the HMAC-SHA256 of the exact

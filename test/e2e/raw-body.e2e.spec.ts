@@ -590,3 +590,35 @@ describe.each(ADAPTERS)('the bodyLimit option at startup, on %s', (adapter) => {
     },
   );
 });
+
+// ---------------------------------------------------------------------------------------------
+// 8. An Express instance that reads bodies before the module can
+// ---------------------------------------------------------------------------------------------
+
+describe('an Express instance that already reads bodies', () => {
+  let app: RunningApp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it('makes the webhook route answer 500 saying why, never 2xx or 401', async () => {
+    const adapter = new ExpressAdapter();
+    // Mounted on the instance before Nest has it, as an app's own body reader would be.
+    adapter
+      .getInstance()
+      .use((request: NodeJS.ReadableStream, _response: unknown, next: () => void) => {
+        request.on('data', () => undefined);
+        request.on('end', () => next());
+      });
+    app = await listen(
+      await NestFactory.create(appModule(true), adapter, { logger: false, abortOnError: false }),
+    );
+    const { event, body } = eventOfSize(2_000);
+    const answer = await send(app.url('/hop/webhook'), signed(body), body);
+    expect(answer.status).toBe(500);
+    expect(messageOf(answer)).toContain('not read by the module');
+    expect(messageOf(answer)).toContain('ExpressAdapter');
+    expect(app.app.get(ReceivedEvents).byId(event.id)).toEqual([]);
+  });
+});
