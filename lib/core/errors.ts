@@ -36,8 +36,7 @@ export class HopPayloadError extends HopWebhookError {
 
 /**
  * The body could not be read as sent: larger than the limit, not JSON by its `Content-Type`,
- * compressed, or cut short. Nothing
- * of it was parsed.
+ * compressed, or cut short. Nothing of it was parsed.
  */
 export class HopBodyError extends HopWebhookError {
   declare readonly code:

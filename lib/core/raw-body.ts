@@ -40,8 +40,7 @@ export function readBody(
   limit: number,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const mediaType = headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
-    if (mediaType !== 'application/json') {
+    if (mediaTypeOf(headers) !== 'application/json') {
       reject(
         new HopBodyError(
           'body_not_json_type',
@@ -100,6 +99,15 @@ export function readBody(
     stream.on('error', onError);
     stream.on('aborted', onAborted);
   });
+}
+
+/**
+ * The media type of a request's `Content-Type`, lower-cased and without parameters
+ * (`application/json` for `Application/JSON; charset=utf-8`).
+ * @internal
+ */
+export function mediaTypeOf(headers: IncomingHttpHeaders): string | undefined {
+  return headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
 }
 
 function tooLarge(limit: number): HopBodyError {

@@ -10,8 +10,7 @@ export async function settleWithin<T>(
   limitMs: number,
   message: string,
 ): Promise<T> {
-  // Most answers are there at once (a synchronous handler, the in-memory store): they settle
-  // without a timer, which would cost every delivery more than the rest of this function.
+  // An answer that is there at once (a synchronous handler's) settles without a timer.
   const first = await Promise.race([result, NOT_YET]);
   if (first !== NOT_YET) return first as T;
   let timer: NodeJS.Timeout | undefined;

@@ -16,7 +16,6 @@ import { describeError } from '../core/errors.js';
 import type { HopEventClaim, HopEventStore } from '../stores/event.store.js';
 import type { HopEvent } from '../core/event.types.js';
 import { HopEventsDispatcher } from './events.dispatcher.js';
-import { InMemoryHopEventStore } from '../stores/memory-event.store.js';
 import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
 import { backoffMs } from '../core/checks.js';
 import { settleWithin } from '../core/settle-within.js';
@@ -87,7 +86,8 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
 
   private warnIfLeaseCanLapse(): void {
     const { store, handlerTimeoutMs, leaseMs, logging } = this.config;
-    if (logging === false || store === null || store instanceof InMemoryHopEventStore) return;
+    // A store in this process's memory is no one else's: no other instance can take its ids.
+    if (logging === false || store === null || store.inProcess === true) return;
     if (handlerTimeoutMs !== null && handlerTimeoutMs < leaseMs) return;
     // The claim is not renewed: a handler outliving it lets another instance run the event.
     this.logger.warn(
@@ -170,7 +170,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     leaseEnds: number,
   ): Promise<void> {
     try {
-      await this.bounded(store.complete(event.id), store);
+      await this.bounded(store.complete(event.id));
     } catch (error) {
       void this.completeLater(event, store, leaseEnds, error);
     }
@@ -187,7 +187,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       if (this.draining || Date.now() + pauseMs >= leaseEnds) break;
       await sleep(pauseMs);
       try {
-        await this.bounded(store.complete(event.id), store);
+        await this.bounded(store.complete(event.id));
         return;
       } catch (again) {
         error = again;
@@ -233,7 +233,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     let answer: Promise<T> | undefined;
     try {
       answer = call();
-      return await this.bounded(answer, this.config.store);
+      return await this.bounded(answer);
     } catch (error) {
       // A failure in time settles `answer` rejected, and this then does nothing.
       if (onLateAnswer) answer?.then(onLateAnswer, () => undefined);
@@ -251,8 +251,8 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * The store's answer, or a rejection once `storeTimeoutMs` has passed without one; a store
    * in this process's memory has nothing to wait for, and its answer is taken as it is.
    */
-  private bounded<T>(answer: Promise<T>, store: HopEventStore | null): Promise<T> {
-    if (store?.inProcess === true) return answer;
+  private bounded<T>(answer: Promise<T>): Promise<T> {
+    if (this.config.store?.inProcess === true) return answer;
     const { storeTimeoutMs } = this.config;
     return settleWithin(
       answer,

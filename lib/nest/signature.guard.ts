@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingHttpHeaders } from 'node:http';
-import { receivedBody, type HopWebhookRequest } from '../core/raw-body.js';
+import { mediaTypeOf, receivedBody, type HopWebhookRequest } from '../core/raw-body.js';
 import { FASTIFY_ROUTE_CONFIG_METADATA, HOP_ROUTE_CONFIG_KEY } from './fastify-body.reader.js';
 import {
   assertSignatureMatches,
@@ -96,7 +96,7 @@ export class HopSignatureGuard implements CanActivate {
  * raw body under `{ rawBody: true }`.
  */
 function isParsedContentType(headers: IncomingHttpHeaders): boolean {
-  const mediaType = headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+  const mediaType = mediaTypeOf(headers);
   return mediaType === 'application/json' || mediaType === 'application/x-www-form-urlencoded';
 }
 
