@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { HopBodyError } from './errors.js';
+import { HOP_DELIVERY, type HopDeliveryTrace } from './telemetry.js';
 
 /**
  * Where the webhook route keeps the bytes it read itself: a key of the module's own, so that
@@ -17,6 +18,8 @@ export interface HopWebhookRequest {
   readonly headers: IncomingHttpHeaders;
   readonly rawBody?: Buffer;
   readonly [HOP_RAW_BODY]?: Buffer;
+  /** The delivery's trace, on the module's own route. */
+  readonly [HOP_DELIVERY]?: HopDeliveryTrace;
 }
 
 /**

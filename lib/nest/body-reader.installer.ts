@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { HopBodyError } from '../core/errors.js';
+import { HopTelemetry } from '../core/telemetry.js';
 import { HOP_WEBHOOKS_CONFIG, HOP_WEBHOOKS_ROUTE } from './constants.js';
 import { installExpressBodyReader } from './express-body.reader.js';
 import { installFastifyBodyReader } from './fastify-body.reader.js';
@@ -28,9 +29,10 @@ export class HopBodyReaderInstaller {
     @Optional() @Inject(ApplicationConfig) applicationConfig: ApplicationConfig | undefined,
     @Inject(HOP_WEBHOOKS_CONFIG) config: ResolvedHopWebhooksConfig,
     @Inject(HOP_WEBHOOKS_ROUTE) route: ResolvedHopWebhooksRoute,
+    telemetry: HopTelemetry,
   ) {
     const paths = () => hopWebhooksPaths(route, applicationConfig);
-    const options = { paths, limit: config.bodyLimit, refusal: httpRefusal };
+    const options = { paths, limit: config.bodyLimit, refusal: httpRefusal, telemetry };
     adapterHost.init$.subscribe(() => {
       const adapter = adapterHost.httpAdapter;
       const type = adapter?.getType();

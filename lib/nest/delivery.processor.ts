@@ -18,7 +18,13 @@ import type { HopEvent } from '../core/event.types.js';
 import { HopEventsDispatcher } from './events.dispatcher.js';
 import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
 import { backoffMs } from '../core/checks.js';
-import { settleWithin } from '../core/settle-within.js';
+import { HopTimeoutError, settleWithin } from '../core/settle-within.js';
+import {
+  HopTelemetry,
+  type HopDeliveryErrorType,
+  type HopDeliveryTrace,
+  type HopStoreOperation,
+} from '../core/telemetry.js';
 import { drainFirstOnNest11 } from './nest11-drain-order.js';
 
 // How often a delivery waiting on another instance's claim asks the store again: soon at
@@ -45,6 +51,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   constructor(
     private readonly dispatcher: HopEventsDispatcher,
     @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+    private readonly telemetry: HopTelemetry,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
     @Optional() modules?: ModulesContainer,
   ) {
@@ -67,17 +74,25 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     };
   }
 
-  /** Resolves when the event is handled (or was already); rejects with the HTTP answer. */
-  process(event: HopEvent<string>): Promise<void> {
+  /**
+   * Resolves when the event is handled (or was already); rejects with the HTTP answer. What
+   * happened is told to the delivery's trace, when it has one.
+   */
+  process(event: HopEvent<string>, trace?: HopDeliveryTrace): Promise<void> {
     if (this.draining) {
+      trace?.refused('shutting_down');
       throw new ServiceUnavailableException(
         'The application is shutting down; Hop will retry this delivery',
       );
     }
-    if (this.config.maxEventAgeMs !== null) this.assertFresh(event, this.config.maxEventAgeMs);
+    if (this.config.maxEventAgeMs !== null) {
+      this.assertFresh(event, this.config.maxEventAgeMs, trace);
+    }
     const { store } = this.config;
     const delivery =
-      store === null ? this.dispatcher.dispatch(event) : this.deliverOnce(event, store);
+      store === null
+        ? this.dispatcher.dispatch(event, trace)
+        : this.deliverOnce(event, store, trace);
     this.inFlight.add(delivery);
     const settle = () => this.inFlight.delete(delivery);
     delivery.then(settle, settle);
@@ -110,10 +125,15 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * Runs the handlers if this delivery claims the event id; acknowledges it if they already
    * succeeded; waits while another delivery (here or on another instance) runs them.
    */
-  private async deliverOnce(event: HopEvent<string>, store: HopEventStore): Promise<void> {
-    let claim = await this.claimId(event, store);
-    if (claim === 'processing') claim = await this.awaitOtherDelivery(event, store);
+  private async deliverOnce(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    trace: HopDeliveryTrace | undefined,
+  ): Promise<void> {
+    let claim = await this.claimId(event, store, trace);
+    if (claim === 'processing') claim = await this.awaitOtherDelivery(event, store, trace);
     if (claim === 'completed') {
+      trace?.duplicate();
       if (this.config.logging === 'deliveries') {
         this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
       }
@@ -121,9 +141,9 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     }
     const leaseEnds = Date.now() + this.config.leaseMs;
     try {
-      await this.dispatcher.dispatch(event);
+      await this.dispatcher.dispatch(event, trace);
     } catch (error) {
-      await this.store(event, () => store.release(event.id));
+      await this.store(event, 'release', trace, () => store.release(event.id));
       throw error;
     }
     await this.complete(event, store, leaseEnds);
@@ -137,20 +157,23 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   private async awaitOtherDelivery(
     event: HopEvent<string>,
     store: HopEventStore,
+    trace: HopDeliveryTrace | undefined,
   ): Promise<'completed'> {
     const deadline = Date.now() + this.config.leaseMs;
     let claim: HopEventClaim = 'processing';
     for (let attempt = 0; claim === 'processing'; attempt++) {
       if (this.draining || Date.now() >= deadline) {
+        trace?.failed('concurrent_delivery_pending');
         throw new ServiceUnavailableException(
           `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
         );
       }
       await sleep(backoffMs(attempt, CLAIM_POLL_FIRST_MS, CLAIM_POLL_MAX_MS));
-      claim = await this.claimId(event, store);
+      claim = await this.claimId(event, store, trace);
     }
     if (claim === 'claimed') {
-      await this.store(event, () => store.release(event.id));
+      await this.store(event, 'release', trace, () => store.release(event.id));
+      trace?.failed('concurrent_delivery_failed');
       throw new InternalServerErrorException(
         `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
       );
@@ -172,6 +195,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     try {
       await this.bounded(store.complete(event.id));
     } catch (error) {
+      this.telemetry.recordStoreError('complete', error instanceof HopTimeoutError);
       void this.completeLater(event, store, leaseEnds, error);
     }
   }
@@ -190,6 +214,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
         await this.bounded(store.complete(event.id));
         return;
       } catch (again) {
+        this.telemetry.recordStoreError('complete', again instanceof HopTimeoutError);
         error = again;
       }
     }
@@ -200,22 +225,33 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     );
   }
 
-  private assertFresh(event: HopEvent<string>, maxEventAgeMs: number): void {
+  private assertFresh(
+    event: HopEvent<string>,
+    maxEventAgeMs: number,
+    trace: HopDeliveryTrace | undefined,
+  ): void {
     const { clockSkewMs } = this.config;
     const occurredAt = Date.parse(event.occurred_at);
+    const refuse = (reason: HopDeliveryErrorType, message: string): never => {
+      trace?.refused(reason);
+      throw new UnprocessableEntityException(message);
+    };
     if (Number.isNaN(occurredAt)) {
-      throw new UnprocessableEntityException(
+      refuse(
+        'event_time_invalid',
         `Hop event ${event.id} has no valid occurred_at, so its age cannot be checked (maxEventAgeSeconds is set)`,
       );
     }
     const age = Date.now() - occurredAt;
     if (age > maxEventAgeMs) {
-      throw new UnprocessableEntityException(
+      refuse(
+        'event_too_old',
         `Hop event ${event.id} occurred ${Math.round(age / 1000)} s ago, more than maxEventAgeSeconds (${maxEventAgeMs / 1000} s): refused as a possible replay`,
       );
     }
     if (-age > clockSkewMs) {
-      throw new UnprocessableEntityException(
+      refuse(
+        'event_in_future',
         `Hop event ${event.id} occurred ${Math.round(-age / 1000)} s in the future, beyond clockSkewSeconds (${clockSkewMs / 1000} s)`,
       );
     }
@@ -223,10 +259,13 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
 
   /**
    * Calls the store; a store failure, or no answer within `storeTimeoutMs`, becomes a 503
-   * (Hop retries) and is logged. An answer that comes after that goes to `onLateAnswer`.
+   * (Hop retries) and is logged and counted. An answer that comes after that goes to
+   * `onLateAnswer`.
    */
   private async store<T>(
     event: HopEvent<string>,
+    operation: HopStoreOperation,
+    trace: HopDeliveryTrace | undefined,
     call: () => Promise<T>,
     onLateAnswer?: (late: T) => void,
   ): Promise<T> {
@@ -237,6 +276,8 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     } catch (error) {
       // A failure in time settles `answer` rejected, and this then does nothing.
       if (onLateAnswer) answer?.then(onLateAnswer, () => undefined);
+      this.telemetry.recordStoreError(operation, error instanceof HopTimeoutError);
+      trace?.failed('store_unavailable');
       this.logger.error(
         `Event store failed for Hop event ${event.id} (${event.event}): ${describeError(error)}`,
         (error as Error)?.stack,
@@ -265,9 +306,15 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * Claims the event id for this delivery. A claim granted after the delivery gave up on the
    * store (and answered 503) is released, so that Hop's retry need not wait out the lease.
    */
-  private claimId(event: HopEvent<string>, store: HopEventStore): Promise<HopEventClaim> {
+  private claimId(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    trace: HopDeliveryTrace | undefined,
+  ): Promise<HopEventClaim> {
     return this.store(
       event,
+      'claim',
+      trace,
       () => store.claim(event.id, this.config.leaseMs),
       (late) => {
         if (late !== 'claimed') return;

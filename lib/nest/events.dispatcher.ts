@@ -9,6 +9,7 @@ import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { settleWithin } from '../core/settle-within.js';
+import { HopTelemetry, type HopDeliveryTrace, type HopHandlerFailure } from '../core/telemetry.js';
 import { describeError } from '../core/errors.js';
 import type { HopEventMatcher } from '../core/event-pattern.js';
 import type { HopEvent } from '../core/event.types.js';
@@ -43,6 +44,7 @@ export class HopEventsDispatcher implements OnModuleInit {
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+    private readonly telemetry: HopTelemetry,
   ) {}
 
   onModuleInit(): void {
@@ -64,14 +66,17 @@ export class HopEventsDispatcher implements OnModuleInit {
 
   /**
    * Runs every handler of a verified event and resolves once all have finished; rejects with
-   * a 500 if any of them failed (each failure is logged by then).
+   * a 500 if any of them failed (each failure is logged by then). Each handler has its span,
+   * a child of the delivery's.
    */
-  async dispatch(event: HopEvent<string>): Promise<void> {
+  async dispatch(event: HopEvent<string>, trace?: HopDeliveryTrace): Promise<void> {
     const handlers = this.handlersOf(event.event);
-    const runs = handlers.map((handler) => this.run(handler, event));
+    const runs = handlers.map((handler) => this.run(handler, event, trace));
     const listenerFailed = this.emitter ? await this.emit(this.emitter, event) : false;
     const failed = (await Promise.all(runs)).filter(Boolean).length;
+    if (failed > 0) trace?.failed('handler_failed');
     if (listenerFailed) {
+      trace?.failed('listener_failed');
       throw new InternalServerErrorException(
         `A listener failed for Hop event ${event.id} (${event.event}); see the application log`,
       );
@@ -98,9 +103,19 @@ export class HopEventsDispatcher implements OnModuleInit {
     return matching.length === 0 ? this.named(name) : [...this.named(name), ...matching];
   }
 
-  /** Runs one handler; resolves to whether its failure fails the delivery. Never rejects. */
-  private async run(binding: HopEventHandlerBinding, event: HopEvent<string>): Promise<boolean> {
+  /**
+   * Runs one handler in its span, and records its duration; resolves to whether its failure
+   * fails the delivery. Never rejects.
+   */
+  private async run(
+    binding: HopEventHandlerBinding,
+    event: HopEvent<string>,
+    trace: HopDeliveryTrace | undefined,
+  ): Promise<boolean> {
     const limit = this.config.handlerTimeoutMs;
+    const span = this.telemetry.startHandler(trace, binding.label);
+    const startedMs = performance.now();
+    let failure: HopHandlerFailure | undefined;
     try {
       const result = binding.invoke(event);
       await (limit === null
@@ -109,12 +124,15 @@ export class HopEventsDispatcher implements OnModuleInit {
       return false;
     } catch (error) {
       const suppressed = binding.options.suppressErrors === true;
+      failure = { error, suppressed };
       this.logger.error(
         `Handler ${binding.label} failed for Hop event ${event.id} (${event.event})` +
           `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describeError(error)}`,
         error instanceof Error ? error.stack : undefined,
       );
       return !suppressed;
+    } finally {
+      this.telemetry.endHandler(span, event.event, binding.label, startedMs, failure);
     }
   }
 

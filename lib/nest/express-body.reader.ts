@@ -1,7 +1,9 @@
 import type { HttpException } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HopBodyError } from '../core/errors.js';
 import { HOP_RAW_BODY, readBody } from '../core/raw-body.js';
+import { HOP_DELIVERY, type HopDeliveryTrace, type HopTelemetry } from '../core/telemetry.js';
 
 /** What the Express reader needs from the module. */
 export interface ExpressBodyReaderOptions {
@@ -10,9 +12,14 @@ export interface ExpressBodyReaderOptions {
   readonly limit: number;
   /** The HTTP answer for a body that cannot be read. */
   readonly refusal: (error: unknown) => HttpException | unknown;
+  readonly telemetry: HopTelemetry;
 }
 
-type ExpressRequest = IncomingMessage & { path: string; [HOP_RAW_BODY]?: Buffer };
+type ExpressRequest = IncomingMessage & {
+  path: string;
+  [HOP_RAW_BODY]?: Buffer;
+  [HOP_DELIVERY]?: HopDeliveryTrace;
+};
 type Next = (error?: unknown) => void;
 
 /**
@@ -47,6 +54,7 @@ export function installExpressBodyReader(
     if (request.method !== 'POST') return next();
     paths ??= new Set(options.paths().map(normalize));
     if (!paths.has(normalize(request.path))) return next();
+    const delivery = options.telemetry.traceRequest(request, response);
     // Read already, by a parser mounted on the Express instance before Nest had it: the guard
     // answers 500 and says why.
     if (request.readableEnded) return next();
@@ -56,6 +64,7 @@ export function installExpressBodyReader(
         next();
       },
       (error: unknown) => {
+        if (error instanceof HopBodyError) delivery.refused(error.code);
         // The rest of the body is not read: the connection cannot serve another request.
         response.setHeader('connection', 'close');
         next(options.refusal(error));

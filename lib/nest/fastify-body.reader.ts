@@ -1,8 +1,10 @@
 import type { HttpException } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { HopBodyError } from '../core/errors.js';
 import { HOP_RAW_BODY, readBody } from '../core/raw-body.js';
+import { HOP_DELIVERY, type HopDeliveryTrace, type HopTelemetry } from '../core/telemetry.js';
 
 /**
  * The key under which Nest's `@RouteConfig()` (from `@nestjs/platform-fastify`) keeps a
@@ -23,6 +25,7 @@ export interface FastifyBodyReaderOptions {
   readonly limit: number;
   /** The HTTP answer for a body that cannot be read. */
   readonly refusal: (error: unknown) => HttpException | unknown;
+  readonly telemetry: HopTelemetry;
 }
 
 interface FastifyRequest {
@@ -30,9 +33,11 @@ interface FastifyRequest {
   headers: IncomingHttpHeaders | undefined;
   readonly raw: { readonly headers: IncomingHttpHeaders };
   [HOP_RAW_BODY]?: Buffer;
+  [HOP_DELIVERY]?: HopDeliveryTrace;
   [RECEIVED_HEADERS]?: IncomingHttpHeaders;
 }
 interface FastifyReply {
+  readonly raw: ServerResponse;
   header(name: string, value: string): unknown;
 }
 type Done = (error?: unknown) => void;
@@ -79,6 +84,7 @@ export function installFastifyBodyReader(
     payload: Readable,
     done: Done,
   ): void => {
+    const delivery = options.telemetry.traceRequest(request, reply.raw);
     void readBody(payload, request.headers as IncomingHttpHeaders, options.limit).then(
       (body) => {
         request[HOP_RAW_BODY] = body;
@@ -90,6 +96,7 @@ export function installFastifyBodyReader(
         done();
       },
       (error: unknown) => {
+        if (error instanceof HopBodyError) delivery.refused(error.code);
         // The rest of the body is not read: the connection cannot serve another request.
         reply.header('connection', 'close');
         done(options.refusal(error));

@@ -18,6 +18,7 @@ import {
 } from '../core/signature.js';
 import { HopSignatureError } from '../core/errors.js';
 import { HopWebhookSecrets } from '../core/webhook-secrets.js';
+import { HOP_DELIVERY } from '../core/telemetry.js';
 
 /** Names the fix for the app's own routes, as the app is created in `main.ts` and in tests. */
 function rawBodyMissing(adapter: string | undefined): string {
@@ -56,7 +57,10 @@ export class HopSignatureGuard implements CanActivate {
       const signature = decodeHopSignature(request.headers[HOP_SIGNATURE_HEADER]);
       assertSignatureMatches(this.requireBody(context, request), signature, this.secrets.all);
     } catch (error) {
-      if (error instanceof HopSignatureError) throw new UnauthorizedException(error.message);
+      if (error instanceof HopSignatureError) {
+        request[HOP_DELIVERY]?.refused(error.code);
+        throw new UnauthorizedException(error.message);
+      }
       throw error;
     }
     return true;

@@ -13,6 +13,7 @@ import {
 import { parseHopEvent } from '../core/event.parser.js';
 import { HopPayloadError } from '../core/errors.js';
 import { receivedBody, type HopWebhookRequest } from '../core/raw-body.js';
+import { HOP_DELIVERY } from '../core/telemetry.js';
 import { HopDeliveryProcessor } from './delivery.processor.js';
 import { FASTIFY_ROUTE_CONFIG_METADATA, HOP_ROUTE_CONFIG_KEY } from './fastify-body.reader.js';
 import { HopSignatureGuard } from './signature.guard.js';
@@ -26,16 +27,21 @@ export class HopWebhooksController {
   constructor(@Inject(HopDeliveryProcessor) private readonly deliveries: HopDeliveryProcessor) {}
 
   receive(request: HopWebhookRequest): Promise<void> {
+    const delivery = request[HOP_DELIVERY];
     let event;
     try {
       // The guard let the request through, so its bytes are there.
       event = parseHopEvent(receivedBody(request) as Buffer);
     } catch (error) {
-      if (error instanceof HopPayloadError) throw new BadRequestException(error.message);
+      if (error instanceof HopPayloadError) {
+        delivery?.refused(error.code);
+        throw new BadRequestException(error.message);
+      }
       throw error;
     }
+    delivery?.verified(event);
     // Returned, not awaited: Nest awaits it, and one promise fewer per delivery shows.
-    return this.deliveries.process(event);
+    return this.deliveries.process(event, delivery);
   }
 }
 

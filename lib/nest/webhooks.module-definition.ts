@@ -11,6 +11,7 @@ import { createHopWebhooksController } from './webhooks.controller.js';
 import { resolveHopWebhooksConfig, type ResolvedHopWebhooksConfig } from './webhooks.config.js';
 import { resolveHopWebhooksRoute } from './webhooks.route.js';
 import { HopWebhookSecrets } from '../core/webhook-secrets.js';
+import { HopTelemetry } from '../core/telemetry.js';
 import { HopWebhooksService } from './webhooks.service.js';
 import type {
   HopWebhooksModuleExtras,
@@ -52,6 +53,7 @@ function withReceiver(definition: DynamicModule, extras: HopWebhooksModuleExtras
         useFactory: (config: ResolvedHopWebhooksConfig) => new HopWebhookSecrets(config.secrets),
         inject: [HOP_WEBHOOKS_CONFIG],
       },
+      { provide: HopTelemetry, useFactory: () => new HopTelemetry() },
       HopBodyReaderInstaller,
       HopWebhooksService,
       HopSignatureGuard,

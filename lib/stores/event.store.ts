@@ -1,5 +1,6 @@
 import { isWholeNumber } from '../core/checks.js';
-import { HopConfigurationError } from '../core/errors.js';
+import { describeError, HopConfigurationError } from '../core/errors.js';
+import { settleWithin } from '../core/settle-within.js';
 
 /**
  * What a store answers when a delivery asks to handle an event id:
@@ -33,6 +34,42 @@ export interface HopEventStore {
   complete(eventId: string): Promise<void>;
   /** Drops this delivery's claim on `eventId` after a failure, so a retry can claim it. */
   release(eventId: string): Promise<void>;
+  /**
+   * Resolves once the store answers a trivial request (Redis: `PING`), for health checks;
+   * rejects if it cannot. A store without it is reported as not checked.
+   */
+  ping?(): Promise<void>;
+}
+
+/** What a health check learned of the idempotency store. */
+export interface HopEventStoreProbe {
+  /** The store's class name, or `none` when idempotency is off. */
+  readonly store: string;
+  /** `up` (answered), `down` (failed or silent past the timeout), or `unchecked` (no `ping`). */
+  readonly status: 'up' | 'down' | 'unchecked';
+  /** Why it is down. */
+  readonly error?: string;
+}
+
+/**
+ * Asks the store for a sign of life, bounded by `timeoutMs`. A store in this process's memory
+ * is up by being here.
+ * @internal
+ */
+export async function probeHopEventStore(
+  store: HopEventStore | null,
+  timeoutMs: number,
+): Promise<HopEventStoreProbe> {
+  if (store === null) return { store: 'none', status: 'up' };
+  const name = store.constructor.name;
+  if (store.inProcess === true) return { store: name, status: 'up' };
+  if (store.ping === undefined) return { store: name, status: 'unchecked' };
+  try {
+    await settleWithin(store.ping(), timeoutMs, `no answer within ${timeoutMs} ms`);
+    return { store: name, status: 'up' };
+  } catch (error) {
+    return { store: name, status: 'down', error: describeError(error) };
+  }
 }
 
 /**

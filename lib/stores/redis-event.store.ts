@@ -11,6 +11,7 @@ export interface HopRedisClient {
   set(key: string, value: string, px: 'PX', ms: number): Promise<'OK' | null>;
   get(key: string): Promise<string | null>;
   eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
+  ping(): Promise<unknown>;
 }
 
 /** Options of {@link RedisHopEventStore}. */
@@ -92,6 +93,11 @@ export class RedisHopEventStore implements HopEventStore {
     const holder = this.claims.get(eventId);
     this.claims.delete(eventId);
     if (holder !== undefined) await this.redis.eval(RELEASE_IF_HELD, 1, this.key(eventId), holder);
+  }
+
+  /** One `PING`: resolves once Redis answers it. */
+  async ping(): Promise<void> {
+    await this.redis.ping();
   }
 
   private key(eventId: string): string {

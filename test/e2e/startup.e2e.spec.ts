@@ -180,6 +180,7 @@ describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
       set: async () => 'OK' as const,
       get: async () => null,
       eval: async () => 0,
+      ping: async () => 'PONG',
     };
     const server = await startTestApp(adapter, {
       imports: [

@@ -29,6 +29,10 @@ class ResendingRedis implements HopRedisClient {
     this.keys.delete(key);
     return 1;
   }
+
+  async ping(): Promise<string> {
+    return 'PONG';
+  }
 }
 
 describe('RedisHopEventStore', () => {

@@ -1,0 +1,317 @@
+import {
+  context as otelContext,
+  metrics,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  ValueType,
+  type Attributes,
+  type Context,
+  type Counter,
+  type Histogram,
+  type Span,
+  type Tracer,
+  type UpDownCounter,
+} from '@opentelemetry/api';
+import type { ServerResponse } from 'node:http';
+import type { HopEvent } from './event.types.js';
+import { describeError, type HopWebhookError } from './errors.js';
+import { HopTimeoutError } from './settle-within.js';
+
+/** Where a webhook request keeps its delivery's trace, from the body reader to the handlers. */
+export const HOP_DELIVERY = Symbol.for('nestjs-hop-webhooks.delivery');
+
+/** The instrumentation scope of the module's spans and metrics. */
+export const HOP_TELEMETRY_SCOPE = 'nestjs-hop-webhooks';
+
+/**
+ * What became of a delivery:
+ * - `handled`: its handlers ran and succeeded (2xx);
+ * - `duplicate`: its event id was handled before, so nothing ran (2xx);
+ * - `refused`: it was answered 4xx, or 503 while the app shut down, before any handler ran
+ *   (bad signature, body or payload; an event too old; see `error.type`);
+ * - `failed`: a handler, a listener or the event store failed (5xx; see `error.type`).
+ */
+export type HopDeliveryOutcome = 'handled' | 'duplicate' | 'refused' | 'failed';
+
+/**
+ * Why a delivery was refused or failed, as the `error.type` attribute says it: a
+ * {@link HopWebhookError} code for what the receiver refused, else one of these (or, for an
+ * answer the module did not choose, such as an app guard's 403, the status code).
+ */
+export type HopDeliveryErrorType =
+  | HopWebhookError['code']
+  | 'event_too_old'
+  | 'event_in_future'
+  | 'event_time_invalid'
+  | 'shutting_down'
+  | 'store_unavailable'
+  | 'handler_failed'
+  | 'listener_failed'
+  | 'concurrent_delivery_failed'
+  | 'concurrent_delivery_pending'
+  | 'connection_closed';
+
+/** Attribute keys: OpenTelemetry's semantic conventions where one applies, `hop.*` otherwise. */
+export const HOP_ATTRIBUTES = {
+  messagingSystem: 'messaging.system',
+  operationName: 'messaging.operation.name',
+  operationType: 'messaging.operation.type',
+  eventId: 'messaging.message.id',
+  eventName: 'messaging.destination.name',
+  webhookId: 'hop.webhook.id',
+  projectId: 'hop.project.id',
+  outcome: 'hop.delivery.outcome',
+  status: 'http.response.status_code',
+  errorType: 'error.type',
+  handler: 'code.function.name',
+  handlerOutcome: 'hop.handler.outcome',
+  suppressed: 'hop.handler.error_suppressed',
+  storeOperation: 'hop.store.operation',
+} as const;
+
+/** Metric names. */
+export const HOP_METRICS = {
+  deliveries: 'hop.webhook.deliveries',
+  activeDeliveries: 'hop.webhook.active_deliveries',
+  duplicates: 'hop.webhook.duplicates',
+  handlerDuration: 'hop.webhook.handler.duration',
+  storeErrors: 'hop.webhook.store.errors',
+} as const;
+
+/** What a handler threw, and whether its `suppressErrors` acknowledges the delivery anyway. */
+export interface HopHandlerFailure {
+  readonly error: unknown;
+  readonly suppressed: boolean;
+}
+
+/** The store operations `hop.webhook.store.errors` counts. */
+export type HopStoreOperation = 'claim' | 'complete' | 'release';
+
+// Handler durations in seconds, from a millisecond to a minute.
+const HANDLER_DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/**
+ * The module's traces and metrics, through `@opentelemetry/api` alone: without an SDK
+ * registered by the app, every call here is the API's no-op. The meter is taken when the
+ * module is created, so an app registers its meter provider before creating the Nest app (as
+ * OpenTelemetry asks anyway); the tracer follows whatever provider is registered.
+ */
+export class HopTelemetry {
+  private readonly tracer: Tracer = trace.getTracer(HOP_TELEMETRY_SCOPE);
+  private readonly deliveries: Counter;
+  private readonly active: UpDownCounter;
+  private readonly duplicates: Counter;
+  private readonly handlerDuration: Histogram;
+  private readonly storeErrors: Counter;
+
+  constructor() {
+    const meter = metrics.getMeter(HOP_TELEMETRY_SCOPE);
+    this.deliveries = meter.createCounter(HOP_METRICS.deliveries, {
+      description: 'Hop webhook deliveries answered, by event, outcome and status',
+      unit: '{delivery}',
+      valueType: ValueType.INT,
+    });
+    this.active = meter.createUpDownCounter(HOP_METRICS.activeDeliveries, {
+      description: 'Hop webhook deliveries being received or handled now',
+      unit: '{delivery}',
+      valueType: ValueType.INT,
+    });
+    this.duplicates = meter.createCounter(HOP_METRICS.duplicates, {
+      description: 'Deliveries of an event already handled, acknowledged without running handlers',
+      unit: '{delivery}',
+      valueType: ValueType.INT,
+    });
+    this.handlerDuration = meter.createHistogram(HOP_METRICS.handlerDuration, {
+      description: 'How long each @OnHopEvent handler took, by handler and outcome',
+      unit: 's',
+      advice: { explicitBucketBoundaries: HANDLER_DURATION_BUCKETS },
+    });
+    this.storeErrors = meter.createCounter(HOP_METRICS.storeErrors, {
+      description: 'Idempotency store calls that failed or did not answer in time',
+      unit: '{error}',
+      valueType: ValueType.INT,
+    });
+  }
+
+  /**
+   * Starts a delivery's span, a child of the span active now (the HTTP server span of the
+   * app's instrumentation, if any), and counts it in flight until {@link HopDeliveryTrace.end}.
+   */
+  startDelivery(): HopDeliveryTrace {
+    const parent = otelContext.active();
+    const span = this.tracer.startSpan(
+      'process hop.webhook',
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [HOP_ATTRIBUTES.messagingSystem]: 'hop',
+          [HOP_ATTRIBUTES.operationName]: 'process',
+          [HOP_ATTRIBUTES.operationType]: 'process',
+        },
+      },
+      parent,
+    );
+    this.active.add(1);
+    return new HopDeliveryTrace(this, span, trace.setSpan(parent, span));
+  }
+
+  /**
+   * Starts the trace of the delivery this request brings, kept on the request under
+   * {@link HOP_DELIVERY}; it ends when its response has gone out or its connection closed.
+   */
+  traceRequest(
+    request: { [HOP_DELIVERY]?: HopDeliveryTrace },
+    response: ServerResponse,
+  ): HopDeliveryTrace {
+    const delivery = this.startDelivery();
+    request[HOP_DELIVERY] = delivery;
+    response.once('close', () => delivery.end(response.statusCode, response.writableFinished));
+    return delivery;
+  }
+
+  /** @internal */
+  startHandler(delivery: HopDeliveryTrace | undefined, label: string): Span {
+    return this.tracer.startSpan(
+      label,
+      { kind: SpanKind.INTERNAL, attributes: { [HOP_ATTRIBUTES.handler]: label } },
+      delivery?.context ?? otelContext.active(),
+    );
+  }
+
+  /**
+   * Ends a handler's span, its error recorded if it failed, and records its duration.
+   * @internal
+   */
+  endHandler(
+    span: Span,
+    eventName: string,
+    label: string,
+    startedMs: number,
+    failure: HopHandlerFailure | undefined,
+  ): void {
+    const attributes: Attributes = {
+      [HOP_ATTRIBUTES.eventName]: eventName,
+      [HOP_ATTRIBUTES.handler]: label,
+      [HOP_ATTRIBUTES.handlerOutcome]: failure === undefined ? 'success' : 'failure',
+    };
+    if (failure !== undefined) {
+      const { error, suppressed } = failure;
+      attributes[HOP_ATTRIBUTES.errorType] = errorTypeOf(error);
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setAttributes({
+        [HOP_ATTRIBUTES.errorType]: attributes[HOP_ATTRIBUTES.errorType],
+        [HOP_ATTRIBUTES.suppressed]: suppressed,
+      });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
+    }
+    span.end();
+    this.handlerDuration.record((performance.now() - startedMs) / 1000, attributes);
+  }
+
+  /** Counts a store call that failed (`error`) or did not answer in time (`timeout`). */
+  recordStoreError(operation: HopStoreOperation, timedOut: boolean): void {
+    this.storeErrors.add(1, {
+      [HOP_ATTRIBUTES.storeOperation]: operation,
+      [HOP_ATTRIBUTES.errorType]: timedOut ? 'timeout' : 'error',
+    });
+  }
+
+  /** @internal */
+  recordDelivery(attributes: Attributes, duplicate: boolean): void {
+    this.active.add(-1);
+    this.deliveries.add(1, attributes);
+    if (duplicate) this.duplicates.add(1, attributes);
+  }
+}
+
+/**
+ * One delivery's span and what is known of it so far; the receiver's steps say what they
+ * learn, and {@link end} closes it with the status answered.
+ */
+export class HopDeliveryTrace {
+  private eventName: string | undefined;
+  private outcome: HopDeliveryOutcome | undefined;
+  private errorType: string | undefined;
+  private ended = false;
+
+  /** @internal */
+  constructor(
+    private readonly telemetry: HopTelemetry,
+    readonly span: Span,
+    /** The delivery's context, the parent of its handlers' spans. */
+    readonly context: Context,
+  ) {}
+
+  /** The event was verified: its id, name, webhook and project name the span from now on. */
+  verified(event: HopEvent<string>): void {
+    this.eventName = event.event;
+    this.span.updateName(`process ${event.event}`);
+    this.span.setAttributes({
+      [HOP_ATTRIBUTES.eventId]: event.id,
+      [HOP_ATTRIBUTES.eventName]: event.event,
+      [HOP_ATTRIBUTES.webhookId]: event.webhook_id,
+      [HOP_ATTRIBUTES.projectId]: event.project_id,
+    });
+  }
+
+  /** Nothing ran: the event id was handled before. */
+  duplicate(): void {
+    this.outcome = 'duplicate';
+  }
+
+  /** Answered before any handler ran, for this reason. */
+  refused(reason: HopDeliveryErrorType): void {
+    this.outcome = 'refused';
+    this.errorType = reason;
+  }
+
+  /** A handler, a listener or the store failed. The first reason given stands. */
+  failed(reason: HopDeliveryErrorType): void {
+    if (this.outcome === 'failed') return;
+    this.outcome = 'failed';
+    this.errorType = reason;
+  }
+
+  /**
+   * Closes the delivery with the status its response went out with (`finished`), or as cut
+   * off when the connection closed first. An outcome no step named follows the status: 2xx
+   * handled, 5xx failed, else refused, with the status as `error.type`.
+   */
+  end(status: number, finished: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (!finished) this.failed('connection_closed');
+    const outcome = this.outcome ?? outcomeOfStatus(status);
+    const errorType =
+      this.errorType ??
+      (outcome === 'handled' || outcome === 'duplicate' ? undefined : `${status}`);
+    const attributes: Attributes = {
+      [HOP_ATTRIBUTES.outcome]: outcome,
+      [HOP_ATTRIBUTES.status]: status,
+    };
+    if (this.eventName !== undefined) attributes[HOP_ATTRIBUTES.eventName] = this.eventName;
+    if (errorType !== undefined) attributes[HOP_ATTRIBUTES.errorType] = errorType;
+    this.span.setAttributes(attributes);
+    // As for an HTTP server span: a 4xx is the sender's error, not this delivery's.
+    if (status >= 500 || !finished) {
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+    }
+    this.span.end();
+    this.telemetry.recordDelivery(attributes, outcome === 'duplicate');
+  }
+}
+
+function outcomeOfStatus(status: number): HopDeliveryOutcome {
+  if (status >= 200 && status < 300) return 'handled';
+  return status >= 500 ? 'failed' : 'refused';
+}
+
+/** `error.type` for something a handler threw: its class name, or `timeout`. */
+function errorTypeOf(error: unknown): string {
+  if (error instanceof HopTimeoutError) return 'timeout';
+  if (error instanceof Error) return error.constructor.name;
+  return typeof error;
+}

@@ -1,0 +1,4 @@
+export {
+  HopWebhooksHealthIndicator,
+  type HopWebhooksHealthDetails,
+} from './webhooks.health-indicator.js';
