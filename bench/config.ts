@@ -3,9 +3,13 @@ export const TARGETS = [
   'floor',
   'hop-example',
   'nest-express-bare',
+  'module-express-without-telemetry',
   'module-express',
+  'module-express-sdk',
   'nest-fastify-bare',
+  'module-fastify-without-telemetry',
   'module-fastify',
+  'module-fastify-sdk',
 ] as const;
 
 export type TargetName = (typeof TARGETS)[number];

@@ -2,6 +2,7 @@ import type { BootstrapResult } from './bootstrap.js';
 import type { TargetName } from './config.js';
 import type { TargetFigures } from './http-benchmark.js';
 import type { VerifyResult } from './verify.js';
+import { medianCpuUsPerRequest } from './report.js';
 import { STORE_HEAP_BOUND_MB, type StoreMemoryResult } from './store-memory.js';
 
 /** One ratio of the run against its target. */
@@ -48,8 +49,40 @@ export function computeRatios(
     const [x, y] = [rps(a), rps(b)];
     return x === undefined || y === undefined ? null : x / y;
   };
+  const cpu = (target: TargetName): number | undefined => {
+    const figures = http.find((f) => f.target === target);
+    return figures && medianCpuUsPerRequest(figures);
+  };
+  const cpuRatio = (a: TargetName, b: TargetName): number | null => {
+    const [x, y] = [cpu(a), cpu(b)];
+    return x === undefined || y === undefined ? null : x / y;
+  };
   const cases = verify?.cases;
   return [
+    check(
+      'CPU/req module-express / nest-express-bare',
+      cpuRatio('module-express', 'nest-express-bare'),
+      '<=',
+      1.1,
+    ),
+    check(
+      'CPU/req module-fastify / nest-fastify-bare',
+      cpuRatio('module-fastify', 'nest-fastify-bare'),
+      '<=',
+      1.1,
+    ),
+    check(
+      'CPU/req module-express / without telemetry (no SDK)',
+      cpuRatio('module-express', 'module-express-without-telemetry'),
+      '<=',
+      1.02,
+    ),
+    check(
+      'CPU/req module-fastify / without telemetry (no SDK)',
+      cpuRatio('module-fastify', 'module-fastify-without-telemetry'),
+      '<=',
+      1.02,
+    ),
     check(
       'req/s module-express / nest-express-bare',
       throughput('module-express', 'nest-express-bare'),

@@ -11,9 +11,13 @@ export const BASELINE_OF: Readonly<Record<TargetName, TargetName | undefined>> =
   floor: undefined,
   'hop-example': 'floor',
   'nest-express-bare': 'floor',
+  'module-express-without-telemetry': 'nest-express-bare',
   'module-express': 'nest-express-bare',
+  'module-express-sdk': 'module-express',
   'nest-fastify-bare': 'floor',
+  'module-fastify-without-telemetry': 'nest-fastify-bare',
   'module-fastify': 'nest-fastify-bare',
+  'module-fastify-sdk': 'module-fastify',
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { portOf, type RunningServer } from '../server-child.js';
@@ -10,7 +10,7 @@ import { portOf, type RunningServer } from '../server-child.js';
  */
 export async function listenNestApp(
   port: number,
-  module: Type,
+  module: Type | DynamicModule,
   adapter: AbstractHttpAdapter,
   handled: (app: INestApplication) => number,
   rawBody: boolean,

@@ -65,8 +65,12 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    */
   onApplicationBootstrap(): void {
     this.warnIfLeaseCanLapse();
-    const adapter = this.adapterHost?.httpAdapter as { beforeClose?: () => unknown } | undefined;
-    if (adapter === undefined) return;
+    // An application context without HTTP has a null adapter.
+    const adapter = this.adapterHost?.httpAdapter as
+      | { beforeClose?: () => unknown }
+      | null
+      | undefined;
+    if (adapter == null) return;
     const previous = adapter.beforeClose?.bind(adapter);
     adapter.beforeClose = async () => {
       await previous?.();

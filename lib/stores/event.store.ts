@@ -43,7 +43,7 @@ export interface HopEventStore {
 
 /** What a health check learned of the idempotency store. */
 export interface HopEventStoreProbe {
-  /** The store's class name, or `none` when idempotency is off. */
+  /** The store's class name (`custom store` without one), or `none` when idempotency is off. */
   readonly store: string;
   /** `up` (answered), `down` (failed or silent past the timeout), or `unchecked` (no `ping`). */
   readonly status: 'up' | 'down' | 'unchecked';
@@ -61,7 +61,9 @@ export async function probeHopEventStore(
   timeoutMs: number,
 ): Promise<HopEventStoreProbe> {
   if (store === null) return { store: 'none', status: 'up' };
-  const name = store.constructor.name;
+  // A store written as an object literal (or without a prototype) has no class name to show.
+  const className = (store.constructor as { name?: string } | undefined)?.name;
+  const name = className && className !== 'Object' ? className : 'custom store';
   if (store.inProcess === true) return { store: name, status: 'up' };
   if (store.ping === undefined) return { store: name, status: 'unchecked' };
   try {

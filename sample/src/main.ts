@@ -1,3 +1,5 @@
+// First: the meter provider must be registered before anything takes a meter.
+import { meterProvider } from './telemetry.js';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -23,6 +25,8 @@ async function bootstrap(): Promise<void> {
 
   const app = await NestFactory.create(AppModule.register(hopApi));
   app.enableShutdownHooks();
+  // On shutdown Nest closes the app's HTTP server, once its deliveries are drained: metrics follow.
+  app.getHttpServer().once('close', () => void meterProvider.shutdown());
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
   await app.listen(port, host);

@@ -1,8 +1,10 @@
-import { Injectable, Scope, SetMetadata } from '@nestjs/common';
+import { Injectable, Module, Scope, SetMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
 import {
   HopConfigurationError,
   HopWebhooksModule,
+  HopWebhooksService,
   InMemoryHopEventStore,
   OnHopEvent,
   RedisHopEventStore,
@@ -200,5 +202,16 @@ describe.each(ADAPTERS)('startup checks on %s', (adapter) => {
     expect(() => HopWebhooksModule.forRoot({ secret: SECRET, path: 42 as never })).toThrow(
       'HopWebhooksModule: `path` must be a string, got number',
     );
+  });
+});
+
+describe('an application context without HTTP', () => {
+  it('boots with HopWebhooksModule (for its service and handlers) and closes', async () => {
+    @Module({ imports: [HopWebhooksModule.forRoot({ secret: SECRET, logging: false })] })
+    class WorkerModule {}
+    const context = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
+    await context.init();
+    expect(context.get(HopWebhooksService)).toBeInstanceOf(HopWebhooksService);
+    await context.close();
   });
 });

@@ -22,7 +22,7 @@ describe('the packed tarball', () => {
     }
   });
 
-  it('ships both builds, their types, the license and the node10 stub of ./testing', () => {
+  it('ships both builds, their types, the license and the node10 stubs of ./testing and ./health', () => {
     for (const file of [
       'dist/esm/index.js',
       'dist/esm/index.d.ts',
@@ -32,6 +32,9 @@ describe('the packed tarball', () => {
       'dist/esm/testing/index.js',
       'dist/cjs/testing/index.d.ts',
       'testing/package.json',
+      'dist/esm/health/index.js',
+      'dist/cjs/health/index.d.ts',
+      'health/package.json',
       'LICENSE',
       'README.md',
     ]) {

@@ -1,6 +1,17 @@
 // The README's code, type-checked by `npm run typecheck` (not run): if an example stops
 // compiling, the README no longer tells the truth.
-import { Injectable, Module, SetMetadata, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  SetMetadata,
+  type INestApplication,
+} from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { metrics } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -20,6 +31,7 @@ import {
   hopEventExampleData,
   postHopEvent,
 } from '../../lib/testing/index.js';
+import { HopWebhooksHealthIndicator } from '../../lib/health/index.js';
 
 declare const alerts: { buildFailed(id: string): Promise<void> };
 declare const redis: HopRedisClient;
@@ -113,3 +125,31 @@ export async function testingExamples(): Promise<void> {
   hop.delayNext(1, 2_000);
   await hop.close();
 }
+
+// Observability: the health indicator, in the module that has the app's /health endpoint.
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly hop: HopWebhooksHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.hop.isHealthy('hop-webhooks')]);
+  }
+}
+
+@Module({
+  imports: [TerminusModule],
+  controllers: [HealthController],
+  providers: [HopWebhooksHealthIndicator],
+})
+export class HealthModule {}
+
+// Observability: the meter provider, registered before the app is created.
+export const meterProvider = new MeterProvider({
+  readers: [new PrometheusExporter({ host: '127.0.0.1', port: 9464 })],
+});
+metrics.setGlobalMeterProvider(meterProvider);

@@ -1,0 +1,75 @@
+import { metrics, ROOT_CONTEXT, trace, INVALID_SPAN_CONTEXT } from '@opentelemetry/api';
+import type { DynamicModule, Provider, ValueProvider } from '@nestjs/common';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+
+/**
+ * Registers the OpenTelemetry SDK as an app would before creating the Nest app: traces through
+ * a batch processor, metrics read every second, both into in-memory exporters emptied every
+ * second so that memory stays flat under load.
+ */
+export function registerOpenTelemetrySdk(): void {
+  const spans = new InMemorySpanExporter();
+  new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans)] }).register();
+  const points = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({
+    exporter: points,
+    exportIntervalMillis: 1000,
+  });
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  setInterval(() => {
+    spans.reset();
+    points.reset();
+  }, 1000).unref();
+}
+
+// The module as it was before it reported anything: every call into its telemetry does
+// nothing, and no request gets a span, a listener or an object of its own.
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const NO_TRACE = {
+  span: NO_SPAN,
+  context: ROOT_CONTEXT,
+  verified: () => undefined,
+  duplicate: () => undefined,
+  refused: () => undefined,
+  failed: () => undefined,
+  end: () => undefined,
+};
+const NO_TELEMETRY = {
+  traceRequest: () => NO_TRACE,
+  startDelivery: () => NO_TRACE,
+  startHandler: () => NO_SPAN,
+  endHandler: () => undefined,
+  recordStoreError: () => undefined,
+  recordDelivery: () => undefined,
+};
+
+/**
+ * The registration with its telemetry taken out (the baseline of "with no SDK, the feature
+ * costs nothing"): the provider named `HopTelemetry` is given the do-nothing object above.
+ */
+export function withoutTelemetry(registration: DynamicModule): DynamicModule {
+  const isTelemetry = (provider: Provider): boolean =>
+    typeof provider === 'object' &&
+    'provide' in provider &&
+    typeof provider.provide === 'function' &&
+    provider.provide.name === 'HopTelemetry';
+  const providers = registration.providers ?? [];
+  if (!providers.some(isTelemetry)) {
+    throw new Error('withoutTelemetry: the module registers no HopTelemetry provider any more');
+  }
+  return {
+    ...registration,
+    providers: providers.map((provider) =>
+      isTelemetry(provider)
+        ? { provide: (provider as ValueProvider).provide, useValue: NO_TELEMETRY }
+        : provider,
+    ),
+  };
+}

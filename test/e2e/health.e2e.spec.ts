@@ -1,0 +1,312 @@
+// The health indicator as an app adds it: TerminusModule, its own HealthController, and
+// HopWebhooksHealthIndicator in the providers. GET /health over real HTTP reports the
+// idempotency store, and a real redis-server taken down turns it into a 503 that answers in
+// `idempotency.storeTimeoutMs`, however long the Redis client would wait.
+import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import {
+  HealthCheck,
+  HealthCheckService,
+  TerminusModule,
+  type HealthCheckResult,
+} from '@nestjs/terminus';
+import { Redis, type RedisOptions } from 'ioredis';
+import { once } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { HopWebhooksHealthIndicator } from '../../lib/health/index.js';
+import {
+  HopWebhooksModule,
+  RedisHopEventStore,
+  type HopEventClaim,
+  type HopEventStore,
+  type HopWebhooksModuleOptions,
+} from '../../lib/index.js';
+import { startRestartableRedis } from '../src/redis-server.js';
+import {
+  ADAPTERS,
+  startTestApp,
+  startupError,
+  type AdapterKind,
+  type TestApp,
+} from '../src/test-app.js';
+
+const SECRET = 'whsec_health-spec-secret-0123456789';
+const KEY = 'hop-webhooks';
+const STORE_TIMEOUT_MS = 300;
+// Redis reconnects on its own schedule once it is back: poll for the outcome.
+const POLL = { timeout: 15_000, interval: 50 };
+
+@Controller()
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly hop: HopWebhooksHealthIndicator,
+  ) {}
+
+  @Get('health')
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.hop.isHealthy(KEY)]);
+  }
+}
+
+/** An app's health module: it does not import HopWebhooksModule, nor is that global. */
+@Module({
+  imports: [TerminusModule],
+  controllers: [HealthController],
+  providers: [HopWebhooksHealthIndicator],
+})
+class HealthModule {}
+
+const BESIDE = 'in the module that imports HopWebhooksModule';
+const OWN_MODULE = 'in a health module of its own, beside the webhooks module';
+
+/** An app's feature module, the one that imports HopWebhooksModule. */
+@Module({})
+class WebhooksModule {}
+
+/** Where the app puts the health check. */
+const SHAPES = {
+  [BESIDE]: (options: HopWebhooksModuleOptions) => ({
+    imports: [HopWebhooksModule.forRoot(options), TerminusModule],
+    controllers: [HealthController],
+    providers: [HopWebhooksHealthIndicator],
+  }),
+  [OWN_MODULE]: (options: HopWebhooksModuleOptions) => ({
+    imports: [
+      {
+        module: WebhooksModule,
+        imports: [HopWebhooksModule.forRoot(options)],
+      } satisfies DynamicModule,
+      HealthModule,
+    ],
+  }),
+};
+type Shape = keyof typeof SHAPES;
+
+/** A store of the app's own, with no `ping`. */
+class PinglessStore implements HopEventStore {
+  claim(): Promise<HopEventClaim> {
+    return Promise.resolve('claimed');
+  }
+  complete(): Promise<void> {
+    return Promise.resolve();
+  }
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function startHealthApp(
+  adapter: AdapterKind,
+  shape: Shape,
+  options: Partial<HopWebhooksModuleOptions> = {},
+): Promise<TestApp> {
+  return startTestApp(adapter, SHAPES[shape]({ secret: SECRET, logging: false, ...options }));
+}
+
+async function getHealth(app: TestApp): Promise<{ status: number; body: HealthCheckResult }> {
+  const response = await fetch(app.url('/health'));
+  return { status: response.status, body: (await response.json()) as HealthCheckResult };
+}
+
+describe.each(
+  ADAPTERS.flatMap((adapter) =>
+    Object.keys(SHAPES).map((shape) => [adapter, shape as Shape] as const),
+  ),
+)('GET /health on %s, the check %s', (adapter, shape) => {
+  it('is up with the default in-memory store', async () => {
+    const app = await startHealthApp(adapter, shape);
+    try {
+      expect(await getHealth(app)).toEqual({
+        status: 200,
+        body: expect.objectContaining({
+          status: 'ok',
+          info: {
+            [KEY]: { status: 'up', store: 'InMemoryHopEventStore', store_status: 'up' },
+          },
+          error: {},
+        }),
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('is up with store none when idempotency is off', async () => {
+    const app = await startHealthApp(adapter, shape, { idempotency: false });
+    try {
+      expect(await getHealth(app)).toEqual({
+        status: 200,
+        body: expect.objectContaining({
+          status: 'ok',
+          info: { [KEY]: { status: 'up', store: 'none', store_status: 'up' } },
+        }),
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('is up, store_status unchecked, with a store of its own that has no ping', async () => {
+    const app = await startHealthApp(adapter, shape, {
+      idempotency: { store: new PinglessStore() },
+    });
+    try {
+      expect(await getHealth(app)).toEqual({
+        status: 200,
+        body: expect.objectContaining({
+          status: 'ok',
+          info: { [KEY]: { status: 'up', store: 'PinglessStore', store_status: 'unchecked' } },
+        }),
+      });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+const README_CLIENT = 'README defaults client (new Redis(url))';
+const CLIENT_OPTIONS: Record<string, RedisOptions> = {
+  'fail-fast client (maxRetriesPerRequest: 1)': { maxRetriesPerRequest: 1 },
+  // Its commands wait in the offline queue for as long as Redis is down.
+  [README_CLIENT]: {},
+};
+
+describe.each(ADAPTERS)('GET /health on %s with RedisHopEventStore', (adapter) => {
+  it.for(Object.keys(CLIENT_OPTIONS))(
+    'is up, down (503) once redis-server is killed, and up again once it is back, with a %s',
+    { timeout: 60_000 },
+    async (clientKind, context) => {
+      const redis = await startRestartableRedis();
+      if ('unavailable' in redis) return context.skip(redis.unavailable);
+      const client = new Redis(redis.url, CLIENT_OPTIONS[clientKind]!);
+      // Without a listener, ioredis prints every connection error of the outage.
+      client.on('error', () => {});
+      let app: TestApp | undefined;
+      try {
+        if (client.status !== 'ready') await once(client, 'ready');
+        app = await startHealthApp(adapter, OWN_MODULE, {
+          idempotency: { store: new RedisHopEventStore(client), storeTimeoutMs: STORE_TIMEOUT_MS },
+        });
+        const up = {
+          status: 200,
+          body: expect.objectContaining({
+            status: 'ok',
+            info: { [KEY]: { status: 'up', store: 'RedisHopEventStore', store_status: 'up' } },
+            error: {},
+          }),
+        };
+        expect(await getHealth(app)).toEqual(up);
+
+        await redis.kill('SIGKILL');
+        // The client's own PING, sent before the health check: what the indicator would wait for.
+        let direct: 'pending' | 'answered' | 'failed' = 'pending';
+        const pinging = client.ping().then(
+          () => (direct = 'answered'),
+          () => (direct = 'failed'),
+        );
+        const down = await getHealth(app);
+        expect(down).toEqual({
+          status: 503,
+          body: expect.objectContaining({
+            status: 'error',
+            info: {},
+            error: {
+              [KEY]: {
+                status: 'down',
+                store: 'RedisHopEventStore',
+                store_status: 'down',
+                error: expect.any(String),
+              },
+            },
+          }),
+        });
+        const error: string = down.body.error?.[KEY]?.error;
+        expect(error.length).toBeGreaterThan(0);
+        if (clientKind === README_CLIENT) {
+          // The client would still be waiting: the indicator's bound answered instead.
+          expect(error).toBe(`no answer within ${STORE_TIMEOUT_MS} ms`);
+          expect(direct).toBe('pending');
+        }
+
+        await redis.restart();
+        await vi.waitFor(async () => expect(await getHealth(app!)).toEqual(up), POLL);
+        await pinging;
+        if (clientKind === README_CLIENT) {
+          // Its queued PING went through once Redis was back.
+          expect(direct).toBe('answered');
+        }
+      } finally {
+        await app?.close();
+        client.disconnect();
+        await redis.stop();
+      }
+    },
+  );
+});
+
+/** A store of the app's own whose `ping` fails: Redis refusing connections, say. */
+class UnreachableStore extends PinglessStore {
+  ping(): Promise<void> {
+    return Promise.reject(new Error('connect ECONNREFUSED'));
+  }
+}
+
+describe.each(ADAPTERS)('GET /health on %s with several registrations', (adapter) => {
+  it('asks every store and reports the one that is down (503)', async () => {
+    const app = await startTestApp(adapter, {
+      imports: [
+        HopWebhooksModule.forRoot({ secret: SECRET, logging: false }),
+        HopWebhooksModule.forRoot({
+          secret: SECRET,
+          logging: false,
+          path: 'hop/other-project',
+          idempotency: { store: new UnreachableStore() },
+        }),
+        HealthModule,
+      ],
+    });
+    try {
+      expect(await getHealth(app)).toEqual({
+        status: 503,
+        body: expect.objectContaining({
+          error: {
+            [KEY]: {
+              status: 'down',
+              store: 'UnreachableStore',
+              store_status: 'down',
+              error: 'connect ECONNREFUSED',
+            },
+          },
+        }),
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('names a store written as an object literal "custom store"', async () => {
+    const store: HopEventStore = {
+      claim: () => Promise.resolve('claimed'),
+      complete: () => Promise.resolve(),
+      release: () => Promise.resolve(),
+      ping: () => Promise.resolve(),
+    };
+    const app = await startHealthApp(adapter, OWN_MODULE, { idempotency: { store } });
+    try {
+      expect((await getHealth(app)).body.info).toEqual({
+        [KEY]: { status: 'up', store: 'custom store', store_status: 'up' },
+      });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('HopWebhooksHealthIndicator without HopWebhooksModule', () => {
+  it.each(ADAPTERS)('stops the app at startup, saying what to import (%s)', async (adapter) => {
+    const error = await startupError({ imports: [HealthModule] }, adapter);
+    expect(error.name).toBe('HopConfigurationError');
+    expect(error.message).toContain('import HopWebhooksModule.forRoot(...)');
+  });
+});
