@@ -67,9 +67,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     this.warnIfLeaseCanLapse();
     // An application context without HTTP has a null adapter.
     const adapter = this.adapterHost?.httpAdapter as
-      | { beforeClose?: () => unknown }
-      | null
-      | undefined;
+      { beforeClose?: () => unknown } | null | undefined;
     if (adapter == null) return;
     const previous = adapter.beforeClose?.bind(adapter);
     adapter.beforeClose = async () => {
