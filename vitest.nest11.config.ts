@@ -4,7 +4,8 @@
 // leaves files under node_modules to Node, so Nest 11's own `require('@nestjs/common')` and
 // friends stay inside that folder: one copy of each package, none of the root's Nest 12. A package
 // missing there fails to resolve. rxjs must be Nest 11's copy too: its interceptors take a
-// handler's Observable for one only if it is `instanceof` their own rxjs's Observable.
+// handler's Observable for one only if it is `instanceof` their own rxjs's Observable. bullmq is
+// BullMQ 5 there (what @nestjs/bullmq 11 takes), BullMQ 6 at the root.
 import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
@@ -17,7 +18,7 @@ export default mergeConfig(
     resolve: {
       alias: [
         {
-          find: /^(@nestjs\/[^/]+|rxjs|reflect-metadata)(\/.*)?$/,
+          find: /^(@nestjs\/[^/]+|rxjs|reflect-metadata|bullmq)(\/.*)?$/,
           replacement: `${nest11}$1$2`,
         },
       ],

@@ -22,6 +22,12 @@ export type { ResolvedHopWebhooksConfig } from './nest/webhooks.config.js';
 export type {
   HopApiOptions,
   HopIdempotencyOptions,
+  HopQueue,
+  HopQueueJobData,
+  HopQueueJobFailure,
+  HopQueueJobOptions,
+  HopQueueOptions,
+  HopQueueWorkerOptions,
   HopWebhooksLogging,
   HopWebhooksModuleExtras,
   HopWebhooksModuleOptions,

@@ -27,12 +27,13 @@ export const HOP_TELEMETRY_SCOPE = 'nestjs-hop-webhooks';
 /**
  * What became of a delivery:
  * - `handled`: its handlers ran and succeeded (2xx);
+ * - `queued`: in queue mode, its job is in Redis (2xx); the handlers run in a worker;
  * - `duplicate`: its event id was handled before, so nothing ran (2xx);
  * - `refused`: it was answered 4xx, or 503 while the app shut down, before any handler ran
  *   (bad signature, body or payload; an event too old; see `error.type`);
  * - `failed`: a handler, a listener or the event store failed (5xx; see `error.type`).
  */
-export type HopDeliveryOutcome = 'handled' | 'duplicate' | 'refused' | 'failed';
+export type HopDeliveryOutcome = 'handled' | 'queued' | 'duplicate' | 'refused' | 'failed';
 
 /**
  * Why a delivery was refused or failed, as the `error.type` attribute says it: a
@@ -46,6 +47,7 @@ export type HopDeliveryErrorType =
   | 'event_time_invalid'
   | 'shutting_down'
   | 'store_unavailable'
+  | 'queue_unavailable'
   | 'handler_failed'
   | 'listener_failed'
   | 'concurrent_delivery_failed'
@@ -257,6 +259,11 @@ export class HopDeliveryTrace {
     });
   }
 
+  /** Queue mode: the event's job is in Redis, for a worker to run. */
+  queued(): void {
+    this.outcome = 'queued';
+  }
+
   /** Nothing ran: the event id was handled before. */
   duplicate(): void {
     this.outcome = 'duplicate';
@@ -286,8 +293,7 @@ export class HopDeliveryTrace {
     if (!finished) this.failed('connection_closed');
     const outcome = this.outcome ?? outcomeOfStatus(status);
     const errorType =
-      this.errorType ??
-      (outcome === 'handled' || outcome === 'duplicate' ? undefined : `${status}`);
+      this.errorType ?? (outcome === 'refused' || outcome === 'failed' ? `${status}` : undefined);
     const attributes: Attributes = {
       [HOP_ATTRIBUTES.outcome]: outcome,
       [HOP_ATTRIBUTES.status]: status,

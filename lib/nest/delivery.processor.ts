@@ -16,6 +16,7 @@ import { describeError } from '../core/errors.js';
 import type { HopEventClaim, HopEventStore } from '../stores/event.store.js';
 import type { HopEvent } from '../core/event.types.js';
 import { HopEventsDispatcher } from './events.dispatcher.js';
+import { HopDeliveryQueue } from './delivery.queue.js';
 import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
 import { backoffMs } from '../core/checks.js';
 import { HopTimeoutError, settleWithin } from '../core/settle-within.js';
@@ -25,7 +26,7 @@ import {
   type HopDeliveryTrace,
   type HopStoreOperation,
 } from '../core/telemetry.js';
-import { drainFirstOnNest11 } from './nest11-drain-order.js';
+import { drainFirstOnNest11 } from './destroy-order.js';
 
 // How often a delivery waiting on another instance's claim asks the store again: soon at
 // first, then less often, so that a long wait costs the store little.
@@ -50,6 +51,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
 
   constructor(
     private readonly dispatcher: HopEventsDispatcher,
+    private readonly queue: HopDeliveryQueue,
     @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
     private readonly telemetry: HopTelemetry,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
@@ -77,8 +79,8 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   /**
-   * Resolves when the event is handled (or was already); rejects with the HTTP answer. What
-   * happened is told to the delivery's trace, when it has one.
+   * Resolves when the event is handled (or was already), or in queue mode queued; rejects with
+   * the HTTP answer. What happened is told to the delivery's trace, when it has one.
    */
   process(event: HopEvent<string>, trace?: HopDeliveryTrace): Promise<void> {
     if (this.draining) {
@@ -90,15 +92,24 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     if (this.config.maxEventAgeMs !== null) {
       this.assertFresh(event, this.config.maxEventAgeMs, trace);
     }
-    const { store } = this.config;
+    const { queue } = this.config;
     const delivery =
-      store === null
-        ? this.dispatcher.dispatch(event, trace)
-        : this.deliverOnce(event, store, trace);
+      queue === null ? this.handle(event, trace) : this.queue.enqueue(event, queue, trace);
     this.inFlight.add(delivery);
     const settle = () => this.inFlight.delete(delivery);
     delivery.then(settle, settle);
     return delivery;
+  }
+
+  /**
+   * Runs the event's handlers, once per event id if the store is on: inline for a delivery, or
+   * in a queue worker for a job. Rejects as {@link process} does.
+   */
+  handle(event: HopEvent<string>, trace?: HopDeliveryTrace): Promise<void> {
+    const { store } = this.config;
+    return store === null
+      ? this.dispatcher.dispatch(event, trace)
+      : this.deliverOnce(event, store, trace);
   }
 
   private warnIfLeaseCanLapse(): void {

@@ -28,6 +28,27 @@ export interface HopEventHandlerBinding {
 }
 
 /**
+ * The 500 of a delivery whose handlers (or the app's listeners) failed, naming them for the
+ * queue worker's record of the attempt.
+ * @internal
+ */
+export class HopHandlersFailedException extends InternalServerErrorException {
+  constructor(
+    /** Each failed handler (`Class.method`, or `<eventPrefix>.<event> listeners`) and its error. */
+    readonly failures: readonly HopHandlerError[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A handler that failed a delivery, and the message of what it threw. */
+export interface HopHandlerError {
+  readonly handler: string;
+  readonly error: string;
+}
+
+/**
  * Runs the `@OnHopEvent` handlers matching a verified event, all together, and re-emits the
  * event on the app's `EventEmitter2` for its own `@OnEvent` listeners; answers 500 (once
  * every one of them has finished) if a handler or such a listener failed.
@@ -72,12 +93,14 @@ export class HopEventsDispatcher implements OnModuleInit {
   async dispatch(event: HopEvent<string>, trace?: HopDeliveryTrace): Promise<void> {
     const handlers = this.handlersOf(event.event);
     const runs = handlers.map((handler) => this.run(handler, event, trace));
-    const listenerFailed = this.emitter ? await this.emit(this.emitter, event) : false;
-    const failed = (await Promise.all(runs)).filter(Boolean).length;
+    const listenerFailed = this.emitter ? await this.emit(this.emitter, event) : undefined;
+    const failures = (await Promise.all(runs)).filter((failure) => failure !== undefined);
+    const failed = failures.length;
     if (failed > 0) trace?.failed('handler_failed');
-    if (listenerFailed) {
+    if (listenerFailed !== undefined) {
       trace?.failed('listener_failed');
-      throw new InternalServerErrorException(
+      throw new HopHandlersFailedException(
+        [...failures, listenerFailed],
         `A listener failed for Hop event ${event.id} (${event.event}); see the application log`,
       );
     }
@@ -87,7 +110,8 @@ export class HopEventsDispatcher implements OnModuleInit {
       );
     }
     if (failed > 0) {
-      throw new InternalServerErrorException(
+      throw new HopHandlersFailedException(
+        failures,
         `${failed} of ${handlers.length} handlers failed for Hop event ${event.id} (${event.event}); see the application log`,
       );
     }
@@ -104,14 +128,14 @@ export class HopEventsDispatcher implements OnModuleInit {
   }
 
   /**
-   * Runs one handler in its span, and records its duration; resolves to whether its failure
+   * Runs one handler in its span, and records its duration; resolves to its failure if that
    * fails the delivery. Never rejects.
    */
   private async run(
     binding: HopEventHandlerBinding,
     event: HopEvent<string>,
     trace: HopDeliveryTrace | undefined,
-  ): Promise<boolean> {
+  ): Promise<HopHandlerError | undefined> {
     const limit = this.config.handlerTimeoutMs;
     const span = this.telemetry.startHandler(trace, binding.label);
     const startedMs = performance.now();
@@ -121,7 +145,7 @@ export class HopEventsDispatcher implements OnModuleInit {
       await (limit === null
         ? result
         : settleWithin(result, limit, `did not finish within handlerTimeoutMs (${limit} ms)`));
-      return false;
+      return undefined;
     } catch (error) {
       const suppressed = binding.options.suppressErrors === true;
       failure = { error, suppressed };
@@ -130,27 +154,30 @@ export class HopEventsDispatcher implements OnModuleInit {
           `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describeError(error)}`,
         error instanceof Error ? error.stack : undefined,
       );
-      return !suppressed;
+      return suppressed ? undefined : { handler: binding.label, error: describeError(error) };
     } finally {
       this.telemetry.endHandler(span, event.event, binding.label, startedMs, failure);
     }
   }
 
   /**
-   * Re-emits the event as `<eventPrefix>.<event>`; resolves to whether one of the app's
+   * Re-emits the event as `<eventPrefix>.<event>`; resolves to the failure if one of the app's
    * listeners failed (e.g. an `@OnEvent` with `suppressErrors: false`). Never rejects.
    */
-  private async emit(emitter: EventEmitter2, event: HopEvent<string>): Promise<boolean> {
+  private async emit(
+    emitter: EventEmitter2,
+    event: HopEvent<string>,
+  ): Promise<HopHandlerError | undefined> {
     const name = `${this.config.eventPrefix}.${event.event}`;
     try {
       await emitter.emitAsync(name, event);
-      return false;
+      return undefined;
     } catch (error) {
       this.logger.error(
         `A listener of ${name} failed for Hop event ${event.id}: ${describeError(error)}`,
         error instanceof Error ? error.stack : undefined,
       );
-      return true;
+      return { handler: `${name} listeners`, error: describeError(error) };
     }
   }
 }

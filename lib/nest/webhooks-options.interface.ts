@@ -1,12 +1,14 @@
 import type { VERSION_NEUTRAL } from '@nestjs/common';
 import type { HopEventStore } from '../stores/event.store.js';
 import type { HopSecrets } from '../core/signature.js';
+import type { HopEvent } from '../core/event.types.js';
 
 /** Options of `HopWebhooksModule.forRoot` / `forRootAsync`. */
 export interface HopWebhooksModuleOptions {
   /**
    * The webhook secret (`whsec_…`) Hop showed when the webhook was created, or several
-   * secrets while rotating: a delivery signed with any of them is accepted.
+   * secrets while rotating: a delivery signed with any of them is accepted. Not needed (and
+   * better not given) in a process registered with `receive: false`.
    */
   secret: HopSecrets | undefined;
   /**
@@ -53,10 +55,111 @@ export interface HopWebhooksModuleOptions {
    */
   bodyLimit?: number;
   /**
+   * Queue mode: a verified delivery is added to this BullMQ queue and answered 202 once Redis
+   * has it; the `@OnHopEvent` handlers run in BullMQ workers (this process's, unless
+   * `queue.worker` is `false`, and any worker-only process's), with retries.
+   * Off by default: the handlers run inside Hop's request.
+   */
+  queue?: HopQueueOptions;
+  /**
    * Access to Hop's API, for `HopWebhooksService` (list, create, edit, delete webhooks,
    * regenerate secrets, sync subscriptions). Without it the service's calls throw.
    */
   api?: HopApiOptions;
+}
+
+/**
+ * The part of a BullMQ `Queue` the module uses (a `Queue` of BullMQ 5 or 6, e.g. from
+ * `@nestjs/bullmq`'s `BullModule.registerQueue`, satisfies it); typed here so that apps without
+ * BullMQ need not install it.
+ */
+export interface HopQueue {
+  readonly name: string;
+  readonly opts: { readonly connection?: unknown; readonly prefix?: string };
+  add(name: string, data: HopQueueJobData, options: HopQueueJobOptions): Promise<unknown>;
+}
+
+/** The options the module gives BullMQ with each job. */
+export interface HopQueueJobOptions {
+  jobId: string;
+  attempts: number;
+  backoff: { type: 'exponential' | 'fixed'; delay: number };
+  removeOnComplete: { age: number };
+  removeOnFail: { age: number } | false;
+}
+
+/** A delivery's job: the verified event, and what went wrong in earlier attempts. */
+export interface HopQueueJobData {
+  /** The verified event, as Hop sent it. */
+  readonly event: HopEvent<string>;
+  /** One entry per failed attempt: which handlers failed, and why. */
+  readonly failures?: readonly HopQueueJobFailure[];
+}
+
+/** See {@link HopQueueJobData.failures}. */
+export interface HopQueueJobFailure {
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /**
+   * What failed and its error: each handler (`Class.method`), the app's `@OnEvent` listeners
+   * (`hop.<event> listeners`), or the `idempotency store`.
+   */
+  readonly failed: readonly { readonly handler: string; readonly error: string }[];
+  /** ISO-8601. */
+  readonly at: string;
+}
+
+/** See {@link HopWebhooksModuleOptions.queue}. */
+export interface HopQueueOptions {
+  /** Your BullMQ queue (and so its connection): `@InjectQueue('hop')` or `new Queue('hop', { connection })`. */
+  queue: HopQueue;
+  /**
+   * Runs a BullMQ worker on the queue in this process, with these settings; `false` receives
+   * only (another process runs the handlers).
+   * @default {} (a worker with concurrency 10)
+   */
+  worker?: HopQueueWorkerOptions | false;
+  /**
+   * How many times a job is tried before it stays in BullMQ's failed set.
+   * @default 5
+   */
+  attempts?: number;
+  /**
+   * The pause before each retry: `exponential` doubles `delayMs` each time.
+   * @default { type: 'exponential', delayMs: 1_000 }
+   */
+  backoff?: { type: 'exponential' | 'fixed'; delayMs: number };
+  /**
+   * How long a completed job (and so its event id) is kept: a redelivery of the event within
+   * this time adds nothing. After it, a redelivery runs the handlers again, unless
+   * `idempotency.store` (a shared one, such as Redis) remembers the id longer.
+   * @default 86_400 (one day)
+   */
+  keepCompletedSeconds?: number;
+  /**
+   * How long a job that exhausted its attempts stays in the failed set; `false`: until you
+   * remove or retry it.
+   * @default false
+   */
+  keepFailedSeconds?: number | false;
+  /**
+   * How long adding a job may take, in milliseconds: without Redis's answer in time the
+   * delivery is answered 503, and Hop retries it.
+   * @default 2_000
+   */
+  addTimeoutMs?: number;
+}
+
+/** See {@link HopQueueOptions.worker}: BullMQ's `WorkerOptions` of the same names. */
+export interface HopQueueWorkerOptions {
+  /** Jobs run at once by this process. @default 10 */
+  concurrency?: number;
+  /** How long a job's lock lasts without renewal (a dead worker's job waits this long). @default 30_000 */
+  lockDurationMs?: number;
+  /** How often stalled jobs (their worker died) are looked for. @default 30_000 */
+  stalledIntervalMs?: number;
+  /** How many times a job may stall before it is failed. @default 1 */
+  maxStalledCount?: number;
 }
 
 /** See {@link HopWebhooksModuleOptions.api}. */
@@ -134,6 +237,12 @@ export interface HopWebhooksModuleExtras {
    * @default VERSION_NEUTRAL
    */
   version?: HopWebhooksRouteVersion;
+  /**
+   * `false` for a process that runs queued deliveries' handlers but receives none: no webhook
+   * route, and no `secret` needed. Only with `queue`.
+   * @default true
+   */
+  receive?: boolean;
   /**
    * Class decorators applied to the webhook controller, e.g. the app's own `@Public()` marker
    * so that a global authentication guard lets Hop's requests through.

@@ -1,6 +1,7 @@
 import { DEFAULT_EVENT_PREFIX } from './constants.js';
 import type { ResolvedHopApiConfig } from '../api/api.client.js';
 import type { HopEventStore } from '../stores/event.store.js';
+import { resolveHopQueueConfig, type ResolvedHopQueueConfig } from './queue.config.js';
 import { InMemoryHopEventStore } from '../stores/memory-event.store.js';
 import { HopConfigurationError } from '../core/errors.js';
 import { normalizeHopSecrets } from '../core/signature.js';
@@ -32,6 +33,8 @@ export interface ResolvedHopWebhooksConfig {
   readonly bodyLimit: number;
   /** `null` when `api` is not configured. */
   readonly api: ResolvedHopApiConfig | null;
+  /** `null` unless queue mode is on. */
+  readonly queue: ResolvedHopQueueConfig | null;
 }
 
 // A Redis round trip takes a millisecond: a store silent for 2 s is down, and Hop should retry.
@@ -50,17 +53,26 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'handlerTimeoutMs',
   'bodyLimit',
   'api',
+  'queue',
 ]);
-const EXTRA_KEYS: ReadonlySet<string> = new Set(['path', 'version', 'decorators', 'isGlobal']);
+const EXTRA_KEYS: ReadonlySet<string> = new Set([
+  'path',
+  'version',
+  'decorators',
+  'isGlobal',
+  'receive',
+]);
 
 const LOGGING_VALUES: readonly unknown[] = ['startup', 'deliveries', false];
 
 /**
  * Validates the options so that a misconfiguration stops the app at startup, naming the
- * option, instead of answering every delivery with 401.
+ * option, instead of answering every delivery with 401. A process that does not `receive`
+ * needs no secret.
  */
 export function resolveHopWebhooksConfig(
   options: HopWebhooksModuleOptions | undefined,
+  receive = true,
 ): ResolvedHopWebhooksConfig {
   if (typeof options !== 'object' || options === null) {
     fail(
@@ -75,9 +87,14 @@ export function resolveHopWebhooksConfig(
     }
     if (!OPTION_KEYS.has(key)) fail(`unknown option \`${key}\``);
   }
-  let secrets: readonly string[];
+  if (!receive && options.queue === undefined) {
+    fail('`receive: false` is for a process that runs queued deliveries: it needs `queue`');
+  }
+  let secrets: readonly string[] = [];
   try {
-    secrets = normalizeHopSecrets(options.secret, 'secret');
+    if (receive || options.secret !== undefined) {
+      secrets = normalizeHopSecrets(options.secret, 'secret');
+    }
   } catch (error) {
     fail((error as Error).message);
   }
@@ -141,6 +158,7 @@ export function resolveHopWebhooksConfig(
         : positive(options.maxEventAgeSeconds, 'maxEventAgeSeconds', 1000),
     clockSkewMs: seconds(options.clockSkewSeconds, 'clockSkewSeconds', 60, true),
     api: options.api === undefined ? null : resolveApi(options.api),
+    queue: options.queue === undefined ? null : resolveHopQueueConfig(options.queue),
     bodyLimit: bodyLimit(options.bodyLimit),
     handlerTimeoutMs:
       options.handlerTimeoutMs === undefined

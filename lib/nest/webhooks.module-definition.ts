@@ -8,7 +8,13 @@ import { HopEventsExplorer } from './events.explorer.js';
 import { HopEventsMetadataAccessor } from './events-metadata.accessor.js';
 import { HopSignatureGuard } from './signature.guard.js';
 import { createHopWebhooksController } from './webhooks.controller.js';
-import { resolveHopWebhooksConfig, type ResolvedHopWebhooksConfig } from './webhooks.config.js';
+import {
+  fail,
+  resolveHopWebhooksConfig,
+  type ResolvedHopWebhooksConfig,
+} from './webhooks.config.js';
+import { HopDeliveryQueue } from './delivery.queue.js';
+import { HopQueueWorker } from './queue.worker.js';
 import { resolveHopWebhooksRoute } from './webhooks.route.js';
 import { HopWebhookSecrets } from '../core/webhook-secrets.js';
 import { HopTelemetry } from '../core/telemetry.js';
@@ -27,24 +33,36 @@ export const {
   .setClassMethodName('forRoot')
   // Every extra is listed, so forRoot's options object sheds them before it is validated.
   .setExtras<HopWebhooksModuleExtras>(
-    { isGlobal: false, path: undefined, version: undefined, decorators: undefined },
+    {
+      isGlobal: false,
+      path: undefined,
+      version: undefined,
+      decorators: undefined,
+      receive: undefined,
+    },
     withReceiver,
   )
   .build();
 
-/** Adds the receiving path (controller, guard, discovery, dispatch) to a module definition. */
+/**
+ * Adds the receiving path (controller, body reader, guard) unless `receive` is `false`, and
+ * what runs handlers (discovery, dispatch, the queue worker), to a module definition.
+ */
 function withReceiver(definition: DynamicModule, extras: HopWebhooksModuleExtras): DynamicModule {
   const route = resolveHopWebhooksRoute(extras);
+  const receive = extras.receive ?? true;
+  if (typeof receive !== 'boolean') fail('`receive` must be true or false');
   return {
     ...definition,
     global: extras.isGlobal ?? false,
     imports: [...(definition.imports ?? []), DiscoveryModule],
-    controllers: [createHopWebhooksController(route)],
+    controllers: receive ? [createHopWebhooksController(route)] : [],
     providers: [
       ...(definition.providers ?? []),
       {
         provide: HOP_WEBHOOKS_CONFIG,
-        useFactory: resolveHopWebhooksConfig,
+        useFactory: (options: HopWebhooksModuleOptions) =>
+          resolveHopWebhooksConfig(options, receive),
         inject: [HOP_WEBHOOKS_MODULE_OPTIONS],
       },
       { provide: HOP_WEBHOOKS_ROUTE, useValue: route },
@@ -54,12 +72,14 @@ function withReceiver(definition: DynamicModule, extras: HopWebhooksModuleExtras
         inject: [HOP_WEBHOOKS_CONFIG],
       },
       { provide: HopTelemetry, useFactory: () => new HopTelemetry() },
-      HopBodyReaderInstaller,
+      ...(receive ? [HopBodyReaderInstaller] : []),
       HopWebhooksService,
       HopSignatureGuard,
       HopEventsMetadataAccessor,
       HopEventsDispatcher,
       HopDeliveryProcessor,
+      HopDeliveryQueue,
+      HopQueueWorker,
       HopEventsExplorer,
     ],
     exports: [HOP_WEBHOOKS_CONFIG, HopSignatureGuard, HopWebhookSecrets, HopWebhooksService],

@@ -9,7 +9,7 @@ import { NestFactory } from '@nestjs/core';
 const here = fileURLToPath(new URL('../nest11/', import.meta.url));
 const require = createRequire(new URL('../nest11/package.json', import.meta.url));
 
-const NEST11 = /^(@nestjs\/|rxjs$|rxjs\/|reflect-metadata$|reflect-metadata\/)/;
+const NEST11 = /^(@nestjs\/|rxjs$|rxjs\/|reflect-metadata$|reflect-metadata\/|bullmq$|bullmq\/)/;
 
 type Resolve = (
   request: string,

@@ -1,0 +1,52 @@
+import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { describeError } from '../core/errors.js';
+import type { HopEvent } from '../core/event.types.js';
+import { settleWithin } from '../core/settle-within.js';
+import type { HopDeliveryTrace } from '../core/telemetry.js';
+import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import type { ResolvedHopQueueConfig } from './queue.config.js';
+import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
+
+/**
+ * Queue mode's receiving side: a verified event becomes a BullMQ job whose id is the event's,
+ * so that a redelivery adds nothing while the job is kept.
+ */
+@Injectable()
+export class HopDeliveryQueue {
+  private readonly logger = new Logger('HopWebhooks');
+
+  constructor(@Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig) {}
+
+  /**
+   * Resolves once Redis has the event's job (or had it already); rejects with 503, for Hop to
+   * retry, when Redis fails or does not answer within `queue.addTimeoutMs`. A job added after
+   * that is the one Hop's retry finds.
+   */
+  async enqueue(
+    event: HopEvent<string>,
+    settings: ResolvedHopQueueConfig,
+    trace: HopDeliveryTrace | undefined,
+  ): Promise<void> {
+    const { queue, jobOptions, addTimeoutMs } = settings;
+    try {
+      await settleWithin(
+        queue.add(event.event, { event }, { ...jobOptions, jobId: event.id }),
+        addTimeoutMs,
+        `no answer within queue.addTimeoutMs (${addTimeoutMs} ms)`,
+      );
+    } catch (error) {
+      trace?.failed('queue_unavailable');
+      this.logger.error(
+        `Could not queue Hop event ${event.id} (${event.event}): ${describeError(error)}`,
+        (error as Error)?.stack,
+      );
+      throw new ServiceUnavailableException(
+        'The delivery queue is unavailable; Hop will retry this delivery',
+      );
+    }
+    trace?.queued();
+    if (this.config.logging === 'deliveries') {
+      this.logger.log(`Hop event ${event.id} (${event.event}) queued in ${queue.name}`);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { isWholeNumber } from '../core/checks.js';
+import { fail } from './webhooks.config.js';
+import type {
+  HopQueue,
+  HopQueueJobOptions,
+  HopQueueOptions,
+  HopQueueWorkerOptions,
+} from './webhooks-options.interface.js';
+
+/** Queue mode's options, checked at startup, with every default filled in. */
+export interface ResolvedHopQueueConfig {
+  readonly queue: HopQueue;
+  /** `null` when this process only receives. */
+  readonly worker: Readonly<Required<HopQueueWorkerOptions>> | null;
+  /** What each job is added with, but its id (the event id). */
+  readonly jobOptions: Readonly<Omit<HopQueueJobOptions, 'jobId'>>;
+  readonly addTimeoutMs: number;
+}
+
+const QUEUE_KEYS: ReadonlySet<string> = new Set([
+  'queue',
+  'worker',
+  'attempts',
+  'backoff',
+  'keepCompletedSeconds',
+  'keepFailedSeconds',
+  'addTimeoutMs',
+]);
+const WORKER_KEYS: ReadonlySet<string> = new Set([
+  'concurrency',
+  'lockDurationMs',
+  'stalledIntervalMs',
+  'maxStalledCount',
+]);
+// Node's timers take at most 2^31 - 1 ms.
+const MAX_MS = 2_147_483_647;
+
+/** Validates `queue`, naming the option at fault. */
+export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueueConfig {
+  if (typeof options !== 'object' || options === null) {
+    fail('`queue` must be an object: { queue, worker?, attempts?, backoff?, … }');
+  }
+  for (const key of Object.keys(options)) {
+    if (!QUEUE_KEYS.has(key)) fail(`unknown option \`queue.${key}\``);
+  }
+  const { queue } = options;
+  if (
+    typeof queue?.add !== 'function' ||
+    typeof queue.name !== 'string' ||
+    typeof queue.opts !== 'object'
+  ) {
+    fail(
+      "`queue.queue` must be a BullMQ Queue: @InjectQueue('hop') with @nestjs/bullmq, or new Queue('hop', { connection })",
+    );
+  }
+  const backoff = options.backoff ?? { type: 'exponential', delayMs: 1_000 };
+  if (
+    typeof backoff !== 'object' ||
+    backoff === null ||
+    (backoff.type !== 'exponential' && backoff.type !== 'fixed')
+  ) {
+    fail("`queue.backoff` must be { type: 'exponential' | 'fixed', delayMs }");
+  }
+  const keepFailed = options.keepFailedSeconds ?? false;
+  return {
+    queue,
+    worker: options.worker === false ? null : resolveWorker(options.worker ?? {}),
+    jobOptions: {
+      attempts: whole(options.attempts, 'queue.attempts', 5),
+      backoff: { type: backoff.type, delay: whole(backoff.delayMs, 'queue.backoff.delayMs', 0, 0) },
+      removeOnComplete: {
+        age: whole(options.keepCompletedSeconds, 'queue.keepCompletedSeconds', 86_400),
+      },
+      removeOnFail:
+        keepFailed === false ? false : { age: whole(keepFailed, 'queue.keepFailedSeconds', 0) },
+    },
+    addTimeoutMs: whole(options.addTimeoutMs, 'queue.addTimeoutMs', 2_000, 1, MAX_MS),
+  };
+}
+
+function resolveWorker(worker: HopQueueWorkerOptions): Required<HopQueueWorkerOptions> {
+  if (typeof worker !== 'object' || worker === null) {
+    fail('`queue.worker` must be an object ({ concurrency?, … }) or false');
+  }
+  for (const key of Object.keys(worker)) {
+    if (!WORKER_KEYS.has(key)) fail(`unknown option \`queue.worker.${key}\``);
+  }
+  return {
+    concurrency: whole(worker.concurrency, 'queue.worker.concurrency', 10),
+    lockDurationMs: whole(worker.lockDurationMs, 'queue.worker.lockDurationMs', 30_000, 1, MAX_MS),
+    stalledIntervalMs: whole(
+      worker.stalledIntervalMs,
+      'queue.worker.stalledIntervalMs',
+      30_000,
+      1,
+      MAX_MS,
+    ),
+    maxStalledCount: whole(worker.maxStalledCount, 'queue.worker.maxStalledCount', 1, 0),
+  };
+}
+
+/** A whole-number option from `min` (default 1), or its default. */
+function whole(
+  value: unknown,
+  option: string,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback;
+  if (!isWholeNumber(value, min, max)) {
+    fail(`\`${option}\` must be a whole number from ${min}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

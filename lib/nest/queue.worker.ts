@@ -1,0 +1,106 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  Optional,
+} from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import type { Job, Worker } from 'bullmq';
+import { describeError } from '../core/errors.js';
+import { HOP_WEBHOOKS_CONFIG } from './constants.js';
+import { HopDeliveryProcessor } from './delivery.processor.js';
+import { destroyFirst } from './destroy-order.js';
+import { HopHandlersFailedException, type HopHandlerError } from './events.dispatcher.js';
+import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
+import type { HopQueueJobData, HopQueueJobFailure } from './webhooks-options.interface.js';
+
+/**
+ * Queue mode's working side: a BullMQ worker on the app's queue that runs each job's
+ * `@OnHopEvent` handlers (once per event id through the idempotency store, as inline). A job
+ * whose handlers fail is retried with backoff, each failure recorded in its data and logged;
+ * one that exhausts its attempts stays in BullMQ's failed set. On shutdown the worker
+ * finishes its jobs before the app's providers are destroyed; a worker that dies instead
+ * leaves its jobs to be taken up again once their lock lapses.
+ */
+@Injectable()
+export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('HopWebhooks');
+  private worker: Worker<HopQueueJobData> | undefined;
+
+  constructor(
+    private readonly processor: HopDeliveryProcessor,
+    @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+    @Optional() modules?: ModulesContainer,
+  ) {
+    if (config.queue?.worker) destroyFirst(modules, HopQueueWorker);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const settings = this.config.queue;
+    if (settings === null || settings.worker === null) return;
+    const { queue, worker } = settings;
+    // An optional peer, loaded only in queue mode.
+    const { Worker } = await import('bullmq');
+    this.worker = new Worker<HopQueueJobData>(queue.name, (job) => this.run(job), {
+      connection: queue.opts.connection as never,
+      prefix: queue.opts.prefix,
+      concurrency: worker.concurrency,
+      lockDuration: worker.lockDurationMs,
+      stalledInterval: worker.stalledIntervalMs,
+      maxStalledCount: worker.maxStalledCount,
+    });
+    this.worker.on('error', (error) =>
+      this.logger.error(`Queue worker on ${queue.name}: ${describeError(error)}`, error.stack),
+    );
+    if (this.config.logging !== false) {
+      this.logger.log(
+        `Running queued Hop events from ${queue.name} (concurrency ${worker.concurrency})`,
+      );
+    }
+  }
+
+  /** Stops taking jobs, and waits for those running to finish. */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  /** Runs one job's handlers; on failure, records it in the job and rejects (BullMQ retries). */
+  private async run(job: Job<HopQueueJobData>): Promise<void> {
+    const { event } = job.data;
+    try {
+      await this.processor.handle(event);
+    } catch (error) {
+      const failure: HopQueueJobFailure = {
+        attempt: job.attemptsMade + 1,
+        failed: failuresOf(error),
+        at: new Date().toISOString(),
+      };
+      const attempts = job.opts.attempts ?? 1;
+      const what = failure.failed.map(({ handler }) => handler).join(', ');
+      const next =
+        failure.attempt < attempts
+          ? 'BullMQ retries it'
+          : `it stays in the failed set of queue ${job.queueName}`;
+      this.logger.error(
+        `Hop event ${event.id} (${event.event}), attempt ${failure.attempt} of ${attempts}: ${what} failed; ${next}`,
+      );
+      try {
+        await job.updateData({ ...job.data, failures: [...(job.data.failures ?? []), failure] });
+      } catch (recordError) {
+        this.logger.warn(
+          `Could not record the failure in job ${job.id}: ${describeError(recordError)}`,
+        );
+      }
+      throw new Error(`${what} failed: ${failure.failed.map((f) => f.error).join('; ')}`);
+    }
+  }
+}
+
+/** What failed, from what handling the event threw. */
+function failuresOf(error: unknown): readonly HopHandlerError[] {
+  if (error instanceof HopHandlersFailedException) return error.failures;
+  // The processor's other failures are the idempotency store's (or a concurrent delivery's).
+  return [{ handler: 'idempotency store', error: describeError(error) }];
+}
