@@ -6,10 +6,12 @@ export const TARGETS = [
   'module-express-without-telemetry',
   'module-express',
   'module-express-sdk',
+  'module-express-queue',
   'nest-fastify-bare',
   'module-fastify-without-telemetry',
   'module-fastify',
   'module-fastify-sdk',
+  'module-fastify-queue',
 ] as const;
 
 export type TargetName = (typeof TARGETS)[number];
@@ -32,6 +34,11 @@ export interface BenchConfig {
    * delivery is not skewed by how busy the machine and the load generator are.
    */
   readonly rate?: number;
+  /**
+   * `BENCH_QUEUE_RATE`: deliveries per second for queue mode's time from delivery to handler
+   * start, a steady load a worker keeps up with.
+   */
+  readonly queueRate: number;
   /** `BENCH_ONLY`: a comma-separated subset of the servers (the other sections still run). */
   readonly targets: readonly TargetName[];
   /** Timed batches per case of the verification micro-benchmark. */
@@ -49,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     durationSeconds: seconds(env, 'BENCH_DURATION', quick ? 2 : 6),
     rounds: integer(env, 'BENCH_ROUNDS', quick ? 1 : 3),
     rate: env.BENCH_RATE ? integer(env, 'BENCH_RATE', 1) : undefined,
+    queueRate: integer(env, 'BENCH_QUEUE_RATE', 500),
     targets: targets(env.BENCH_ONLY),
     verifyBatches: quick ? 5 : 15,
     bootstrapRepeats: quick ? 15 : 25,

@@ -4,6 +4,7 @@ import type { TargetFigures } from './http-benchmark.js';
 import type { RatioCheck } from './ratios.js';
 import { median, quantile } from './stats.js';
 import { formatCount, formatFixed, formatTable } from './table.js';
+import type { QueueLatencyResult } from './queue-latency.js';
 import type { VerifyCaseName, VerifyResult } from './verify.js';
 
 /** What each server is compared with in the table's last column. */
@@ -14,10 +15,12 @@ export const BASELINE_OF: Readonly<Record<TargetName, TargetName | undefined>> =
   'module-express-without-telemetry': 'nest-express-bare',
   'module-express': 'nest-express-bare',
   'module-express-sdk': 'module-express',
+  'module-express-queue': 'module-express',
   'nest-fastify-bare': 'floor',
   'module-fastify-without-telemetry': 'nest-fastify-bare',
   'module-fastify': 'nest-fastify-bare',
   'module-fastify-sdk': 'module-fastify',
+  'module-fastify-queue': 'module-fastify',
 };
 
 /**
@@ -124,6 +127,33 @@ export function formatBootstrapTable(result: BootstrapResult): string {
   return formatTable(
     ['app (100 providers x 10 methods)', 'create ms', 'init ms', 'init ms q1 – q3'],
     [...rows, ...wiring],
+  );
+}
+
+export function formatQueueLatencyTable(result: QueueLatencyResult): string {
+  return formatTable(
+    [
+      'queue mode, steady load',
+      'req/s',
+      'answered 2xx',
+      'non-2xx',
+      'handlers run',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+    ],
+    [
+      [
+        `${result.seconds} s, receiver + worker (concurrency 10), Fastify`,
+        formatCount(result.rate),
+        formatCount(result.answered2xx),
+        formatCount(result.non2xx),
+        formatCount(result.handled),
+        formatFixed(result.p50Ms, 1),
+        formatFixed(result.p99Ms, 1),
+        formatFixed(result.maxMs, 0),
+      ],
+    ],
   );
 }
 

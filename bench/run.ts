@@ -14,6 +14,7 @@ import { computeRatios } from './ratios.js';
 import {
   formatBootstrapTable,
   formatHttpTable,
+  formatQueueLatencyTable,
   formatRatioTable,
   formatVerifyTable,
   medianCpuUsPerRequest,
@@ -21,6 +22,7 @@ import {
 import { round } from './stats.js';
 import type { VerifyResult } from './verify.js';
 import { formatStoreMemoryTable, type StoreMemoryResult } from './store-memory.js';
+import type { QueueLatencyResult } from './queue-latency.js';
 
 function machine(): Record<string, string | number> {
   const cores = cpus();
@@ -146,6 +148,18 @@ async function main(): Promise<number> {
     console.log('!!! the store memory benchmark failed');
   }
 
+  heading(
+    `Queue mode: time from delivery to handler start at ${config.queueRate} deliveries/s (child process)`,
+  );
+  let queueLatency: QueueLatencyResult | undefined;
+  try {
+    queueLatency = await runMeasuringChild<QueueLatencyResult>('./queue-latency.js');
+    console.log(formatQueueLatencyTable(queueLatency));
+  } catch (error) {
+    failures.push(`queue latency: ${error instanceof Error ? error.message : String(error)}`);
+    console.log('!!! the queue latency benchmark failed');
+  }
+
   heading('Ratios (same run)');
   const ratios = computeRatios(http, verify, bootstrap, storeMemory);
   console.log(formatRatioTable(ratios));
@@ -194,6 +208,11 @@ async function main(): Promise<number> {
       heapAtCapacityMb: round(storeMemory.heapAtCapacityMb, 2),
       heapAfterAllMb: round(storeMemory.heapAfterAllMb, 2),
       naiveSetMb: round(storeMemory.naiveSetMb, 2),
+    },
+    queueLatency: queueLatency && {
+      ...queueLatency,
+      p50Ms: round(queueLatency.p50Ms, 1),
+      p99Ms: round(queueLatency.p99Ms, 1),
     },
     ratios: ratios.map((ratio) => ({
       ...ratio,

@@ -64,3 +64,10 @@ export {
   HopWebhookError,
   type HopWebhookErrorCode,
 } from './core/errors.js';
+export {
+  HOP_ATTRIBUTES,
+  HOP_METRICS,
+  HOP_TELEMETRY_SCOPE,
+  type HopDeliveryErrorType,
+  type HopDeliveryOutcome,
+} from './core/telemetry.js';

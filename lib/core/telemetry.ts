@@ -184,6 +184,24 @@ export class HopTelemetry {
   }
 
   /**
+   * Calls `fn` with `span` active (under the delivery's context), so that the spans the code
+   * it runs starts (a database query, an outgoing request) are children of `span`.
+   * @internal
+   */
+  runInSpan<T>(delivery: HopDeliveryTrace | undefined, span: Span, fn: () => T): T {
+    return otelContext.with(trace.setSpan(delivery?.context ?? otelContext.active(), span), fn);
+  }
+
+  /**
+   * Calls `fn` in the delivery's context (the app's `@OnEvent` listeners, say), or as it is
+   * without one.
+   * @internal
+   */
+  runInDelivery<T>(delivery: HopDeliveryTrace | undefined, fn: () => T): T {
+    return delivery === undefined ? fn() : otelContext.with(delivery.context, fn);
+  }
+
+  /**
    * Ends a handler's span, its error recorded if it failed, and records its duration.
    * @internal
    */

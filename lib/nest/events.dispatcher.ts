@@ -93,7 +93,10 @@ export class HopEventsDispatcher implements OnModuleInit {
   async dispatch(event: HopEvent<string>, trace?: HopDeliveryTrace): Promise<void> {
     const handlers = this.handlersOf(event.event);
     const runs = handlers.map((handler) => this.run(handler, event, trace));
-    const listenerFailed = this.emitter ? await this.emit(this.emitter, event) : undefined;
+    const { emitter } = this;
+    const listenerFailed = emitter
+      ? await this.telemetry.runInDelivery(trace, () => this.emit(emitter, event))
+      : undefined;
     const failures = (await Promise.all(runs)).filter((failure) => failure !== undefined);
     const failed = failures.length;
     if (failed > 0) trace?.failed('handler_failed');
@@ -141,7 +144,7 @@ export class HopEventsDispatcher implements OnModuleInit {
     const startedMs = performance.now();
     let failure: HopHandlerFailure | undefined;
     try {
-      const result = binding.invoke(event);
+      const result = this.telemetry.runInSpan(trace, span, () => binding.invoke(event));
       await (limit === null
         ? result
         : settleWithin(result, limit, `did not finish within handlerTimeoutMs (${limit} ms)`));
