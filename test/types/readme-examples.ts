@@ -8,7 +8,9 @@ import {
   SetMetadata,
   type INestApplication,
 } from '@nestjs/common';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { Queue } from 'bullmq';
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -153,3 +155,32 @@ export const meterProvider = new MeterProvider({
   readers: [new PrometheusExporter({ host: '127.0.0.1', port: 9464 })],
 });
 metrics.setGlobalMeterProvider(meterProvider);
+
+// Queue mode with @nestjs/bullmq, a receive-only and a worker-only registration.
+@Module({
+  imports: [
+    BullModule.forRoot({ connection: { url: process.env.REDIS_URL } }),
+    BullModule.registerQueue({ name: 'hop' }),
+    HopWebhooksModule.forRootAsync({
+      imports: [BullModule.registerQueue({ name: 'hop' })],
+      inject: [getQueueToken('hop')],
+      useFactory: (queue: Queue) => ({
+        secret: process.env.HOP_WEBHOOK_SECRET,
+        queue: { queue },
+      }),
+    }),
+  ],
+  providers: [DeploymentsService],
+})
+export class QueueAppModule {}
+
+const ownQueue = new Queue('hop', { connection: { url: process.env.REDIS_URL } });
+export const receiveOnly = HopWebhooksModule.forRoot({
+  secret: process.env.HOP_WEBHOOK_SECRET,
+  queue: { queue: ownQueue, worker: false },
+});
+export const workOnly = HopWebhooksModule.forRoot({
+  receive: false,
+  secret: undefined,
+  queue: { queue: ownQueue },
+});
