@@ -55,7 +55,7 @@ export interface HopWebhooksModuleOptions {
    */
   bodyLimit?: number;
   /**
-   * Queue mode: a verified delivery is added to this BullMQ queue and answered 202 once Redis
+   * Queue mode: a verified delivery is added to this BullMQ queue and answered 204 once Redis
    * has it; the `@OnHopEvent` handlers run in BullMQ workers (this process's, unless
    * `queue.worker` is `false`, and any worker-only process's), with retries.
    * Off by default: the handlers run inside Hop's request.
