@@ -31,7 +31,6 @@ export class ModuleAppModule {
   /** A worker-only app on `queue`: it runs the handler, and receives nothing. */
   static registerWorker(queue: HopQueue): DynamicModule {
     const hop = HopWebhooksModule.forRoot({
-      secret: undefined,
       receive: false,
       logging: false,
       queue: { queue, worker: { concurrency: 10 } },

@@ -28,6 +28,8 @@ import type { HopQueueJobData, HopQueueJobFailure } from './webhooks-options.int
 export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('HopWebhooks');
   private worker: Worker<HopQueueJobData> | undefined;
+  // The worker's own copy of the queue's client, if the queue was given one.
+  private client: RedisClient | undefined;
 
   constructor(
     private readonly processor: HopDeliveryProcessor,
@@ -43,8 +45,15 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const { queue, worker } = settings;
     // An optional peer, loaded only in queue mode.
     const { Worker } = await import('bullmq');
+    const { connection } = queue.opts;
+    // BullMQ's workers need a client that retries commands for as long as Redis is away
+    // (`maxRetriesPerRequest: null`), which a client made for the queue need not be: the
+    // worker gets a copy of it set so.
+    this.client = isRedisClient(connection)
+      ? connection.duplicate({ maxRetriesPerRequest: null })
+      : undefined;
     this.worker = new Worker<HopQueueJobData>(queue.name, (job) => this.run(job), {
-      connection: queue.opts.connection as never,
+      connection: (this.client ?? connection) as never,
       prefix: queue.opts.prefix,
       concurrency: worker.concurrency,
       lockDuration: worker.lockDurationMs,
@@ -64,6 +73,7 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** Stops taking jobs, and waits for those running to finish. */
   async onModuleDestroy(): Promise<void> {
     await this.worker?.close();
+    this.client?.disconnect();
   }
 
   /** Runs one job's handlers; on failure, records it in the job and rejects (BullMQ retries). */
@@ -96,6 +106,17 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
       throw new Error(`${what} failed: ${failure.failed.map((f) => f.error).join('; ')}`);
     }
   }
+}
+
+/** The part of an ioredis client (`Redis` or `Cluster`) the worker uses. */
+interface RedisClient {
+  duplicate(override: { maxRetriesPerRequest: null }): RedisClient;
+  disconnect(): void;
+}
+
+function isRedisClient(connection: unknown): connection is RedisClient {
+  const client = connection as Partial<RedisClient> | null | undefined;
+  return typeof client?.duplicate === 'function' && typeof client.disconnect === 'function';
 }
 
 /** What failed, from what handling the event threw. */

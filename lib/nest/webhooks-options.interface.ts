@@ -10,7 +10,7 @@ export interface HopWebhooksModuleOptions {
    * secrets while rotating: a delivery signed with any of them is accepted. Not needed (and
    * better not given) in a process registered with `receive: false`.
    */
-  secret: HopSecrets | undefined;
+  secret?: HopSecrets;
   /**
    * Verified events are re-emitted on `EventEmitter2` as `<eventPrefix>.<event name>`, so a
    * plain `@OnEvent('hop.ignite.deployment.build.updated')` receives them too.

@@ -181,6 +181,5 @@ export const receiveOnly = HopWebhooksModule.forRoot({
 });
 export const workOnly = HopWebhooksModule.forRoot({
   receive: false,
-  secret: undefined,
   queue: { queue: ownQueue },
 });
