@@ -46,6 +46,7 @@ export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueu
   const { queue } = options;
   if (
     typeof queue?.add !== 'function' ||
+    typeof queue.getJobCounts !== 'function' ||
     typeof queue.name !== 'string' ||
     typeof queue.opts !== 'object'
   ) {

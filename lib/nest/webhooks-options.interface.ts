@@ -77,6 +77,8 @@ export interface HopQueue {
   readonly name: string;
   readonly opts: { readonly connection?: unknown; readonly prefix?: string };
   add(name: string, data: HopQueueJobData, options: HopQueueJobOptions): Promise<unknown>;
+  /** For the health indicator: one round trip to the queue's Redis. */
+  getJobCounts(...states: 'waiting'[]): Promise<Record<string, number>>;
 }
 
 /** The options the module gives BullMQ with each job. */

@@ -9,6 +9,7 @@ import {
   TerminusModule,
   type HealthCheckResult,
 } from '@nestjs/terminus';
+import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { once } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
@@ -308,5 +309,61 @@ describe('HopWebhooksHealthIndicator without HopWebhooksModule', () => {
     const error = await startupError({ imports: [HealthModule] }, adapter);
     expect(error.name).toBe('HopConfigurationError');
     expect(error.message).toContain('import HopWebhooksModule.forRoot(...)');
+  });
+});
+
+describe.each(ADAPTERS)('GET /health on %s in queue mode', (adapter) => {
+  it('reports the queue: up, down (503) once its redis-server is killed, up once it is back', async (context) => {
+    const redis = await startRestartableRedis();
+    if ('unavailable' in redis) return context.skip(redis.unavailable);
+    const { hostname, port } = new URL(redis.url);
+    const queue = new Queue(`hop-health-${adapter}`, {
+      connection: { host: hostname, port: Number(port) },
+    });
+    queue.on('error', () => {});
+    let app: TestApp | undefined;
+    try {
+      app = await startHealthApp(adapter, OWN_MODULE, {
+        queue: { queue, worker: false, addTimeoutMs: STORE_TIMEOUT_MS },
+      });
+      const up = {
+        status: 200,
+        body: expect.objectContaining({
+          info: {
+            [KEY]: {
+              status: 'up',
+              store: 'InMemoryHopEventStore',
+              store_status: 'up',
+              queue: `hop-health-${adapter}`,
+              queue_status: 'up',
+            },
+          },
+        }),
+      };
+      expect(await getHealth(app)).toEqual(up);
+
+      await redis.kill('SIGKILL');
+      expect(await getHealth(app)).toEqual({
+        status: 503,
+        body: expect.objectContaining({
+          error: {
+            [KEY]: expect.objectContaining({
+              status: 'down',
+              store_status: 'up',
+              queue: `hop-health-${adapter}`,
+              queue_status: 'down',
+              queue_error: expect.any(String),
+            }),
+          },
+        }),
+      });
+
+      await redis.restart();
+      await vi.waitFor(async () => expect(await getHealth(app!)).toEqual(up), POLL);
+    } finally {
+      await app?.close();
+      await queue.close();
+      await redis.stop();
+    }
   });
 });
