@@ -45,6 +45,8 @@ const NO_TELEMETRY = {
   traceRequest: () => NO_TRACE,
   startDelivery: () => NO_TRACE,
   startHandler: () => NO_SPAN,
+  runInSpan: (_delivery: unknown, _span: unknown, run: () => unknown) => run(),
+  runInDelivery: (_delivery: unknown, run: () => unknown) => run(),
   endHandler: () => undefined,
   recordStoreError: () => undefined,
   recordDelivery: () => undefined,
@@ -61,15 +63,22 @@ export function withoutTelemetry(registration: DynamicModule): DynamicModule {
     typeof provider.provide === 'function' &&
     provider.provide.name === 'HopTelemetry';
   const providers = registration.providers ?? [];
-  if (!providers.some(isTelemetry)) {
+  const telemetry = providers.find(isTelemetry) as ValueProvider | undefined;
+  if (telemetry === undefined) {
     throw new Error('withoutTelemetry: the module registers no HopTelemetry provider any more');
+  }
+  // The stand-in must answer every method the module may call.
+  const methods = Object.getOwnPropertyNames(
+    (telemetry.provide as { prototype: object }).prototype,
+  );
+  const missing = methods.filter((name) => name !== 'constructor' && !(name in NO_TELEMETRY));
+  if (missing.length > 0) {
+    throw new Error(`withoutTelemetry: NO_TELEMETRY lacks ${missing.join(', ')}`);
   }
   return {
     ...registration,
     providers: providers.map((provider) =>
-      isTelemetry(provider)
-        ? { provide: (provider as ValueProvider).provide, useValue: NO_TELEMETRY }
-        : provider,
+      provider === telemetry ? { provide: telemetry.provide, useValue: NO_TELEMETRY } : provider,
     ),
   };
 }
