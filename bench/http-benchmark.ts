@@ -56,7 +56,8 @@ export async function runHttpBenchmark(
         progress(
           `  round ${round}/${config.rounds}  ${target.padEnd(18)}` +
             `${Math.round(figures.requestsPerSecond).toString().padStart(7)} req/s` +
-            `  p99 ${figures.p99Ms} ms${problems.length > 0 ? `  !!! ${problems.join('; ')}` : ''}`,
+            `  p99 ${figures.p99Ms} ms  CPU ${figures.serverCpuUsPerRequest.toFixed(1)} µs/req` +
+            `${problems.length > 0 ? `  !!! ${problems.join('; ')}` : ''}`,
         );
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

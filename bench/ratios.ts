@@ -2,7 +2,7 @@ import type { BootstrapResult } from './bootstrap.js';
 import type { TargetName } from './config.js';
 import type { TargetFigures } from './http-benchmark.js';
 import type { VerifyResult } from './verify.js';
-import { medianCpuUsPerRequest } from './report.js';
+import { pairedCpuRatio } from './report.js';
 import { STORE_HEAP_BOUND_MB, type StoreMemoryResult } from './store-memory.js';
 
 /** One ratio of the run against its target. */
@@ -49,13 +49,9 @@ export function computeRatios(
     const [x, y] = [rps(a), rps(b)];
     return x === undefined || y === undefined ? null : x / y;
   };
-  const cpu = (target: TargetName): number | undefined => {
-    const figures = http.find((f) => f.target === target);
-    return figures && medianCpuUsPerRequest(figures);
-  };
   const cpuRatio = (a: TargetName, b: TargetName): number | null => {
-    const [x, y] = [cpu(a), cpu(b)];
-    return x === undefined || y === undefined ? null : x / y;
+    const [x, y] = [a, b].map((target) => http.find((figures) => figures.target === target));
+    return (x && y && pairedCpuRatio(x, y)) ?? null;
   };
   const cases = verify?.cases;
   return [

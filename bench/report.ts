@@ -1,6 +1,6 @@
 import type { BootstrapResult, BootstrapVariant } from './bootstrap.js';
 import type { TargetName } from './config.js';
-import type { TargetFigures } from './http-benchmark.js';
+import type { RoundFigures, TargetFigures } from './http-benchmark.js';
 import type { RatioCheck } from './ratios.js';
 import { median, quantile } from './stats.js';
 import { formatCount, formatFixed, formatTable } from './table.js';
@@ -32,14 +32,32 @@ export function medianCpuUsPerRequest(figures: TargetFigures): number | undefine
   return clean.length === 0 ? undefined : median(clean.map((r) => r.serverCpuUsPerRequest));
 }
 
+/**
+ * How a server's CPU time per delivery compares with another's: the median, over the rounds
+ * both ran cleanly, of the two rounds' ratio. Their rounds ran next to each other, so a busy
+ * spell on the shared machine weighs on both sides of a ratio; it would tip the median of each
+ * server's own rounds instead.
+ */
+export function pairedCpuRatio(server: TargetFigures, baseline: TargetFigures): number | undefined {
+  const clean = (round: RoundFigures) => round.non2xx === 0 && round.errors + round.timeouts === 0;
+  const ratios = server.rounds.flatMap((round) => {
+    const other = baseline.rounds.find((candidate) => candidate.round === round.round);
+    return other && clean(round) && clean(other)
+      ? [round.serverCpuUsPerRequest / other.serverCpuUsPerRequest]
+      : [];
+  });
+  return ratios.length === 0 ? undefined : median(ratios);
+}
+
 export function formatHttpTable(figures: readonly TargetFigures[]): string {
-  const best = new Map(figures.map((f) => [f.target, f.best]));
-  const cpu = new Map(figures.map((f) => [f.target, medianCpuUsPerRequest(f)]));
-  const rows = figures.map(({ target, best: round, rounds, failures }): string[] => {
+  const byTarget = new Map(figures.map((f) => [f.target, f]));
+  const rows = figures.map((own): string[] => {
+    const { target, best: round, rounds, failures } = own;
     const baseline = BASELINE_OF[target];
-    const baselineRps = baseline ? best.get(baseline)?.requestsPerSecond : undefined;
-    const baselineCpu = baseline ? cpu.get(baseline) : undefined;
-    const ownCpu = cpu.get(target);
+    const baselineFigures = baseline ? byTarget.get(baseline) : undefined;
+    const baselineRps = baselineFigures?.best?.requestsPerSecond;
+    const cpuRatio = baselineFigures && pairedCpuRatio(own, baselineFigures);
+    const ownCpu = medianCpuUsPerRequest(own);
     const everyRound = rounds.map((r) => formatCount(r.requestsPerSecond)).join(' / ');
     if (!round) {
       const why = failures.length > 0 ? 'see FAILURES' : '';
@@ -59,9 +77,7 @@ export function formatHttpTable(figures: readonly TargetFigures[]): string {
       baseline && baselineRps
         ? `${formatFixed(round.requestsPerSecond / baselineRps, 2)}× ${baseline}`
         : '',
-      baseline && baselineCpu && ownCpu !== undefined
-        ? `${formatFixed(ownCpu / baselineCpu, 2)}×`
-        : '',
+      cpuRatio === undefined ? '' : `${formatFixed(cpuRatio, 2)}×`,
     ];
   });
   return formatTable(
@@ -77,7 +93,7 @@ export function formatHttpTable(figures: readonly TargetFigures[]): string {
       'load-gen CPU',
       'req/s per round',
       'req/s vs baseline',
-      'CPU/req vs baseline',
+      'CPU/req vs baseline (paired rounds)',
     ],
     rows,
   );

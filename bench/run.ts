@@ -72,6 +72,7 @@ function httpSummary(figures: readonly TargetFigures[]): Record<string, unknown>
           serverCpuUsPerRequest: cpu === undefined ? null : round(cpu, 1),
           loadGeneratorCpu: best ? round(best.generatorCpuShare, 2) : null,
           reqPerSecPerRound: rounds.map((r) => round(r.requestsPerSecond, 0)),
+          cpuUsPerRequestPerRound: rounds.map((r) => round(r.serverCpuUsPerRequest, 1)),
           failures,
         },
       ];

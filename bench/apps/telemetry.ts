@@ -1,4 +1,4 @@
-import { metrics, ROOT_CONTEXT, trace, INVALID_SPAN_CONTEXT } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
 import type { DynamicModule, Provider, ValueProvider } from '@nestjs/common';
 import {
   AggregationTemporality,
@@ -31,24 +31,12 @@ export function registerOpenTelemetrySdk(): void {
 
 // The module as it was before it reported anything: every call into its telemetry does
 // nothing, and no request gets a span, a listener or an object of its own.
-const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-const NO_TRACE = {
-  span: NO_SPAN,
-  context: ROOT_CONTEXT,
-  verified: () => undefined,
-  duplicate: () => undefined,
-  refused: () => undefined,
-  failed: () => undefined,
-  end: () => undefined,
-};
 const NO_TELEMETRY = {
-  traceRequest: () => NO_TRACE,
-  startDelivery: () => NO_TRACE,
-  startHandler: () => NO_SPAN,
-  runInSpan: (_delivery: unknown, _span: unknown, run: () => unknown) => run(),
+  traceRequest: () => undefined,
+  startHandler: () => undefined,
   runInDelivery: (_delivery: unknown, run: () => unknown) => run(),
-  endHandler: () => undefined,
   recordStoreError: () => undefined,
+  recordHandler: () => undefined,
   recordDelivery: () => undefined,
 };
 

@@ -1,5 +1,6 @@
 import {
   context as otelContext,
+  createNoopMeter,
   metrics,
   SpanKind,
   SpanStatusCode,
@@ -90,19 +91,29 @@ export interface HopHandlerFailure {
 /** The store operations `hop.webhook.store.errors` counts. */
 export type HopStoreOperation = 'claim' | 'complete' | 'release';
 
+// What every delivery span says from its start.
+const DELIVERY_ATTRIBUTES: Attributes = Object.freeze({
+  [HOP_ATTRIBUTES.messagingSystem]: 'hop',
+  [HOP_ATTRIBUTES.operationName]: 'process',
+  [HOP_ATTRIBUTES.operationType]: 'process',
+});
+
 // Handler durations in seconds, from a millisecond to a minute.
 const HANDLER_DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
 
 /**
- * The module's traces and metrics, through `@opentelemetry/api` alone: without an SDK
- * registered by the app, every call here is the API's no-op. The meter is taken when the
- * module is created, so an app registers its meter provider before creating the Nest app (as
- * OpenTelemetry asks anyway); the tracer follows whatever provider is registered.
+ * The module's traces and metrics, through `@opentelemetry/api` alone. Without an SDK
+ * registered by the app, nothing records, and a delivery costs one no-op span started to ask
+ * so: no trace object, no listener, no context. The meter is taken when the module is created,
+ * so an app registers its meter provider before creating the Nest app (as OpenTelemetry asks
+ * anyway); the tracer follows whatever provider is registered, whenever.
  */
 export class HopTelemetry {
   private readonly tracer: Tracer = trace.getTracer(HOP_TELEMETRY_SCOPE);
+  /** Whether a meter provider was registered when the module was created. */
+  private readonly measuring: boolean;
   private readonly deliveries: Counter;
   private readonly active: UpDownCounter;
   private readonly duplicates: Counter;
@@ -111,6 +122,7 @@ export class HopTelemetry {
 
   constructor() {
     const meter = metrics.getMeter(HOP_TELEMETRY_SCOPE);
+    this.measuring = meter.constructor !== createNoopMeter().constructor;
     this.deliveries = meter.createCounter(HOP_METRICS.deliveries, {
       description: 'Hop webhook deliveries answered, by event, outcome and status',
       unit: '{delivery}',
@@ -139,57 +151,56 @@ export class HopTelemetry {
   }
 
   /**
-   * Starts a delivery's span, a child of the span active now (the HTTP server span of the
-   * app's instrumentation, if any), and counts it in flight until {@link HopDeliveryTrace.end}.
-   */
-  startDelivery(): HopDeliveryTrace {
-    const parent = otelContext.active();
-    const span = this.tracer.startSpan(
-      'process hop.webhook',
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          [HOP_ATTRIBUTES.messagingSystem]: 'hop',
-          [HOP_ATTRIBUTES.operationName]: 'process',
-          [HOP_ATTRIBUTES.operationType]: 'process',
-        },
-      },
-      parent,
-    );
-    this.active.add(1);
-    return new HopDeliveryTrace(this, span, trace.setSpan(parent, span));
-  }
-
-  /**
-   * Starts the trace of the delivery this request brings, kept on the request under
-   * {@link HOP_DELIVERY}; it ends when its response has gone out or its connection closed.
+   * Starts the trace of the delivery this request brings: a span, a child of the span active
+   * now (the HTTP server span of the app's instrumentation, if any), counted in flight. It is
+   * kept on the request under {@link HOP_DELIVERY} and ends when the response has gone out
+   * or the connection closed. `undefined` when nothing records.
    */
   traceRequest(
     request: { [HOP_DELIVERY]?: HopDeliveryTrace },
     response: ServerResponse,
-  ): HopDeliveryTrace {
-    const delivery = this.startDelivery();
+  ): HopDeliveryTrace | undefined {
+    const parent = otelContext.active();
+    const span = this.tracer.startSpan(
+      'process hop.webhook',
+      { kind: SpanKind.CONSUMER, attributes: DELIVERY_ATTRIBUTES },
+      parent,
+    );
+    const recording = span.isRecording();
+    if (!recording && !this.measuring) return undefined;
+    if (this.measuring) this.active.add(1);
+    const delivery = new HopDeliveryTrace(
+      this,
+      span,
+      recording ? trace.setSpan(parent, span) : parent,
+    );
     request[HOP_DELIVERY] = delivery;
     response.once('close', () => delivery.end(response.statusCode, response.writableFinished));
     return delivery;
   }
 
-  /** @internal */
-  startHandler(delivery: HopDeliveryTrace | undefined, label: string): Span {
-    return this.tracer.startSpan(
-      label,
-      { kind: SpanKind.INTERNAL, attributes: { [HOP_ATTRIBUTES.handler]: label } },
-      delivery?.context ?? otelContext.active(),
-    );
-  }
-
   /**
-   * Calls `fn` with `span` active (under the delivery's context), so that the spans the code
-   * it runs starts (a database query, an outgoing request) are children of `span`.
+   * Starts a handler's span, a child of the delivery's (or of the span active now, in a queue
+   * worker). `undefined` when nothing records.
    * @internal
    */
-  runInSpan<T>(delivery: HopDeliveryTrace | undefined, span: Span, fn: () => T): T {
-    return otelContext.with(trace.setSpan(delivery?.context ?? otelContext.active(), span), fn);
+  startHandler(
+    delivery: HopDeliveryTrace | undefined,
+    label: string,
+    eventName: string,
+  ): HopHandlerTrace | undefined {
+    const parent = delivery?.context ?? otelContext.active();
+    const span = this.tracer.startSpan(
+      label,
+      { kind: SpanKind.INTERNAL, attributes: { [HOP_ATTRIBUTES.handler]: label } },
+      parent,
+    );
+    const recording = span.isRecording();
+    if (!recording && !this.measuring) return undefined;
+    return new HopHandlerTrace(this, span, recording ? trace.setSpan(parent, span) : parent, {
+      [HOP_ATTRIBUTES.eventName]: eventName,
+      [HOP_ATTRIBUTES.handler]: label,
+    });
   }
 
   /**
@@ -201,22 +212,52 @@ export class HopTelemetry {
     return delivery === undefined ? fn() : otelContext.with(delivery.context, fn);
   }
 
-  /**
-   * Ends a handler's span, its error recorded if it failed, and records its duration.
-   * @internal
-   */
-  endHandler(
-    span: Span,
-    eventName: string,
-    label: string,
-    startedMs: number,
-    failure: HopHandlerFailure | undefined,
-  ): void {
-    const attributes: Attributes = {
-      [HOP_ATTRIBUTES.eventName]: eventName,
-      [HOP_ATTRIBUTES.handler]: label,
-      [HOP_ATTRIBUTES.handlerOutcome]: failure === undefined ? 'success' : 'failure',
-    };
+  /** Counts a store call that failed (`error`) or did not answer in time (`timeout`). */
+  recordStoreError(operation: HopStoreOperation, timedOut: boolean): void {
+    this.storeErrors.add(1, {
+      [HOP_ATTRIBUTES.storeOperation]: operation,
+      [HOP_ATTRIBUTES.errorType]: timedOut ? 'timeout' : 'error',
+    });
+  }
+
+  /** @internal */
+  recordHandler(seconds: number, attributes: Attributes): void {
+    if (this.measuring) this.handlerDuration.record(seconds, attributes);
+  }
+
+  /** @internal */
+  recordDelivery(attributes: Attributes, duplicate: boolean): void {
+    if (!this.measuring) return;
+    this.active.add(-1);
+    this.deliveries.add(1, attributes);
+    if (duplicate) this.duplicates.add(1, attributes);
+  }
+}
+
+/**
+ * One handler's run: its span (the active one while the handler's code runs) and its
+ * duration, recorded by outcome when it ends.
+ * @internal
+ */
+export class HopHandlerTrace {
+  private readonly startedMs = performance.now();
+
+  constructor(
+    private readonly telemetry: HopTelemetry,
+    private readonly span: Span,
+    private readonly context: Context,
+    private readonly attributes: Attributes,
+  ) {}
+
+  /** Calls the handler with its span active, so that spans its code starts are children. */
+  run<T>(fn: () => T): T {
+    return otelContext.with(this.context, fn);
+  }
+
+  /** Ends the span, its error recorded if the handler failed, and records the duration. */
+  end(failure: HopHandlerFailure | undefined): void {
+    const { attributes, span } = this;
+    attributes[HOP_ATTRIBUTES.handlerOutcome] = failure === undefined ? 'success' : 'failure';
     if (failure !== undefined) {
       const { error, suppressed } = failure;
       attributes[HOP_ATTRIBUTES.errorType] = errorTypeOf(error);
@@ -228,22 +269,7 @@ export class HopTelemetry {
       span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(error) });
     }
     span.end();
-    this.handlerDuration.record((performance.now() - startedMs) / 1000, attributes);
-  }
-
-  /** Counts a store call that failed (`error`) or did not answer in time (`timeout`). */
-  recordStoreError(operation: HopStoreOperation, timedOut: boolean): void {
-    this.storeErrors.add(1, {
-      [HOP_ATTRIBUTES.storeOperation]: operation,
-      [HOP_ATTRIBUTES.errorType]: timedOut ? 'timeout' : 'error',
-    });
-  }
-
-  /** @internal */
-  recordDelivery(attributes: Attributes, duplicate: boolean): void {
-    this.active.add(-1);
-    this.deliveries.add(1, attributes);
-    if (duplicate) this.duplicates.add(1, attributes);
+    this.telemetry.recordHandler((performance.now() - this.startedMs) / 1000, attributes);
   }
 }
 

@@ -140,11 +140,11 @@ export class HopEventsDispatcher implements OnModuleInit {
     trace: HopDeliveryTrace | undefined,
   ): Promise<HopHandlerError | undefined> {
     const limit = this.config.handlerTimeoutMs;
-    const span = this.telemetry.startHandler(trace, binding.label);
-    const startedMs = performance.now();
+    const handler = this.telemetry.startHandler(trace, binding.label, event.event);
     let failure: HopHandlerFailure | undefined;
     try {
-      const result = this.telemetry.runInSpan(trace, span, () => binding.invoke(event));
+      const invoke = () => binding.invoke(event);
+      const result = handler ? handler.run(invoke) : invoke();
       await (limit === null
         ? result
         : settleWithin(result, limit, `did not finish within handlerTimeoutMs (${limit} ms)`));
@@ -159,7 +159,7 @@ export class HopEventsDispatcher implements OnModuleInit {
       );
       return suppressed ? undefined : { handler: binding.label, error: describeError(error) };
     } finally {
-      this.telemetry.endHandler(span, event.event, binding.label, startedMs, failure);
+      handler?.end(failure);
     }
   }
 

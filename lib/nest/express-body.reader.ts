@@ -64,7 +64,7 @@ export function installExpressBodyReader(
         next();
       },
       (error: unknown) => {
-        if (error instanceof HopBodyError) delivery.refused(error.code);
+        if (error instanceof HopBodyError) delivery?.refused(error.code);
         // The rest of the body is not read: the connection cannot serve another request.
         response.setHeader('connection', 'close');
         next(options.refusal(error));

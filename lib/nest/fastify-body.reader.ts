@@ -96,7 +96,7 @@ export function installFastifyBodyReader(
         done();
       },
       (error: unknown) => {
-        if (error instanceof HopBodyError) delivery.refused(error.code);
+        if (error instanceof HopBodyError) delivery?.refused(error.code);
         // The rest of the body is not read: the connection cannot serve another request.
         reply.header('connection', 'close');
         done(options.refusal(error));
