@@ -2,6 +2,7 @@ import {
   context as otelContext,
   createNoopMeter,
   metrics,
+  propagation,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -201,6 +202,28 @@ export class HopTelemetry {
       [HOP_ATTRIBUTES.eventName]: eventName,
       [HOP_ATTRIBUTES.handler]: label,
     });
+  }
+
+  /**
+   * The delivery's trace context as W3C `traceparent` (and `tracestate`) entries, for a queued
+   * job to carry to its worker; `undefined` when nothing records or no propagator is set.
+   * @internal
+   */
+  carrierOf(delivery: HopDeliveryTrace | undefined): Record<string, string> | undefined {
+    if (delivery === undefined) return undefined;
+    const carrier: Record<string, string> = {};
+    propagation.inject(delivery.context, carrier);
+    return Object.keys(carrier).length === 0 ? undefined : carrier;
+  }
+
+  /**
+   * Calls `fn` in the trace context a queued job carries, so that its handlers' spans continue
+   * the delivery's trace; as it is without one.
+   * @internal
+   */
+  runInCarrier<T>(carrier: Record<string, string> | undefined, fn: () => T): T {
+    if (carrier === undefined) return fn();
+    return otelContext.with(propagation.extract(otelContext.active(), carrier), fn);
   }
 
   /**

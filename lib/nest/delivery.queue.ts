@@ -2,10 +2,11 @@ import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs
 import { describeError } from '../core/errors.js';
 import type { HopEvent } from '../core/event.types.js';
 import { settleWithin } from '../core/settle-within.js';
-import type { HopDeliveryTrace } from '../core/telemetry.js';
+import { HopTelemetry, type HopDeliveryTrace } from '../core/telemetry.js';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import type { ResolvedHopQueueConfig } from './queue.config.js';
 import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
+import type { HopQueueJobData } from './webhooks-options.interface.js';
 
 /**
  * Queue mode's receiving side: a verified event becomes a BullMQ job whose id is the event's,
@@ -15,7 +16,10 @@ import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
 export class HopDeliveryQueue {
   private readonly logger = new Logger('HopWebhooks');
 
-  constructor(@Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig) {}
+  constructor(
+    @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
+    private readonly telemetry: HopTelemetry,
+  ) {}
 
   /**
    * Resolves once Redis has the event's job (or had it already); rejects with 503, for Hop to
@@ -30,7 +34,7 @@ export class HopDeliveryQueue {
     const { queue, jobOptions, addTimeoutMs } = settings;
     try {
       await settleWithin(
-        queue.add(event.event, { event }, { ...jobOptions, jobId: event.id }),
+        queue.add(event.event, this.jobData(event, trace), { ...jobOptions, jobId: event.id }),
         addTimeoutMs,
         `no answer within queue.addTimeoutMs (${addTimeoutMs} ms)`,
       );
@@ -48,5 +52,10 @@ export class HopDeliveryQueue {
     if (this.config.logging === 'deliveries') {
       this.logger.log(`Hop event ${event.id} (${event.event}) queued in ${queue.name}`);
     }
+  }
+
+  private jobData(event: HopEvent<string>, trace: HopDeliveryTrace | undefined): HopQueueJobData {
+    const traceContext = this.telemetry.carrierOf(trace);
+    return traceContext === undefined ? { event } : { event, traceContext };
   }
 }

@@ -9,6 +9,7 @@ import {
 import { ModulesContainer } from '@nestjs/core';
 import type { Job, Worker } from 'bullmq';
 import { describeError } from '../core/errors.js';
+import { HopTelemetry } from '../core/telemetry.js';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { HopDeliveryProcessor } from './delivery.processor.js';
 import { destroyFirst } from './destroy-order.js';
@@ -33,6 +34,7 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly processor: HopDeliveryProcessor,
+    private readonly telemetry: HopTelemetry,
     @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
     @Optional() modules?: ModulesContainer,
   ) {
@@ -78,9 +80,9 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Runs one job's handlers; on failure, records it in the job and rejects (BullMQ retries). */
   private async run(job: Job<HopQueueJobData>): Promise<void> {
-    const { event } = job.data;
+    const { event, traceContext } = job.data;
     try {
-      await this.processor.handle(event);
+      await this.telemetry.runInCarrier(traceContext, () => this.processor.handle(event));
     } catch (error) {
       const failure: HopQueueJobFailure = {
         attempt: job.attemptsMade + 1,

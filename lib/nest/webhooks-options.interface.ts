@@ -96,6 +96,11 @@ export interface HopQueueJobData {
   readonly event: HopEvent<string>;
   /** One entry per failed attempt: which handlers failed, and why. */
   readonly failures?: readonly HopQueueJobFailure[];
+  /**
+   * The delivery's trace context (W3C `traceparent`), when the app traces: the worker's
+   * handler spans continue the receiver's trace.
+   */
+  readonly traceContext?: Readonly<Record<string, string>>;
 }
 
 /** See {@link HopQueueJobData.failures}. */

@@ -5,6 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { Queue } from 'bullmq';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +18,7 @@ import {
   type HopEventStore,
 } from '../../lib/index.js';
 import { buildHopEvent, signHopDelivery } from '../../lib/testing/index.js';
+import { startRedis } from '../src/redis-server.js';
 import { ADAPTERS, startTestApp, type AdapterKind, type TestApp } from '../src/test-app.js';
 import { InMemoryTelemetrySdk, type MetricPoint } from '../src/telemetry-sdk.js';
 
@@ -141,7 +143,11 @@ async function startApp(adapter: AdapterKind): Promise<App> {
   return { server, store, gated: server.app.get(GatedHandler) };
 }
 
-async function post(app: App, body: string, headers: Record<string, string>): Promise<Answer> {
+async function post(
+  app: Pick<App, 'server'>,
+  body: string,
+  headers: Record<string, string>,
+): Promise<Answer> {
   const traceId = randomBytes(16).toString('hex');
   const senderSpanId = randomBytes(8).toString('hex');
   const response = await fetch(app.server.url(), {
@@ -153,7 +159,11 @@ async function post(app: App, body: string, headers: Record<string, string>): Pr
   return { status: response.status, traceId, senderSpanId };
 }
 
-function deliver(app: App, event: HopEvent<string>, secret = SECRET): Promise<Answer> {
+function deliver(
+  app: Pick<App, 'server'>,
+  event: HopEvent<string>,
+  secret = SECRET,
+): Promise<Answer> {
   const { body, headers } = signHopDelivery(event, secret);
   return post(app, body, headers);
 }
@@ -585,6 +595,44 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
       // What was looked through is there: the deliveries' spans and their metric points.
       expect(spans).toContain(handled.id);
       expect(attributes).toContain('ignite.deployment.created');
+    });
+  });
+
+  describe.each(ADAPTERS)('in queue mode on %s', (adapter) => {
+    it("answers a queued delivery in its span, and the worker's handler spans continue its trace", async (context) => {
+      const redis = await startRedis();
+      if ('unavailable' in redis) return context.skip(redis.unavailable);
+      const { hostname, port } = new URL(redis.url);
+      const queue = new Queue(`hop-telemetry-${adapter}`, {
+        connection: { host: hostname, port: Number(port) },
+      });
+      const server = await startTestApp(adapter, {
+        imports: [HopWebhooksModule.forRoot({ secret: SECRET, queue: { queue } })],
+        providers: [DeploymentHandlers],
+      });
+      try {
+        const event = buildHopEvent('ignite.deployment.created');
+        const answer = await deliver({ server }, event);
+        expect(answer.status).toBe(204);
+
+        const { delivery } = await spansOf(answer);
+        expect(delivery.attributes).toMatchObject({
+          'messaging.message.id': event.id,
+          'hop.delivery.outcome': 'queued',
+          'http.response.status_code': 204,
+        });
+        // Run later by the worker, in the trace the job carried from the delivery.
+        await expect.poll(() => spansOf(answer).then(({ handlers }) => handlers.length)).toBe(2);
+        const { handlers } = await spansOf(answer);
+        expect(names(handlers)).toEqual(['DeploymentHandlers.audit', 'DeploymentHandlers.notify']);
+        for (const handler of handlers) {
+          expect(handler.parentSpanContext?.spanId).toBe(delivery.spanContext().spanId);
+        }
+      } finally {
+        await server.close();
+        await queue.close();
+        await redis.stop();
+      }
     });
   });
 });
