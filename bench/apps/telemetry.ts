@@ -35,6 +35,8 @@ const NO_TELEMETRY = {
   traceRequest: () => undefined,
   startHandler: () => undefined,
   runInDelivery: (_delivery: unknown, run: () => unknown) => run(),
+  carrierOf: () => undefined,
+  runInCarrier: (_carrier: unknown, run: () => unknown) => run(),
   recordStoreError: () => undefined,
   recordHandler: () => undefined,
   recordDelivery: () => undefined,
