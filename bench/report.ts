@@ -5,6 +5,7 @@ import type { RatioCheck } from './ratios.js';
 import { median, quantile } from './stats.js';
 import { formatCount, formatFixed, formatTable } from './table.js';
 import type { QueueLatencyResult } from './queue-latency.js';
+import type { TelemetryNoopResult } from './telemetry-noop.js';
 import type { VerifyCaseName, VerifyResult } from './verify.js';
 
 /** What each server is compared with in the table's last column. */
@@ -170,6 +171,13 @@ export function formatQueueLatencyTable(result: QueueLatencyResult): string {
         formatFixed(result.maxMs, 0),
       ],
     ],
+  );
+}
+
+export function formatTelemetryNoopTable(result: TelemetryNoopResult): string {
+  return formatTable(
+    ['telemetry without an SDK', 'ns per delivery'],
+    [['traceRequest + startHandler (one handler)', formatFixed(result.nsPerDelivery, 0)]],
   );
 }
 

@@ -16,6 +16,7 @@ import {
   formatHttpTable,
   formatQueueLatencyTable,
   formatRatioTable,
+  formatTelemetryNoopTable,
   formatVerifyTable,
   medianCpuUsPerRequest,
 } from './report.js';
@@ -23,6 +24,7 @@ import { round } from './stats.js';
 import type { VerifyResult } from './verify.js';
 import { formatStoreMemoryTable, type StoreMemoryResult } from './store-memory.js';
 import type { QueueLatencyResult } from './queue-latency.js';
+import type { TelemetryNoopResult } from './telemetry-noop.js';
 
 function machine(): Record<string, string | number> {
   const cores = cpus();
@@ -149,6 +151,16 @@ async function main(): Promise<number> {
     console.log('!!! the store memory benchmark failed');
   }
 
+  heading('Telemetry without an OpenTelemetry SDK: per delivery, in a loop (child process)');
+  let telemetryNoop: TelemetryNoopResult | undefined;
+  try {
+    telemetryNoop = await runMeasuringChild<TelemetryNoopResult>('./telemetry-noop.js');
+    console.log(formatTelemetryNoopTable(telemetryNoop));
+  } catch (error) {
+    failures.push(`telemetry: ${error instanceof Error ? error.message : String(error)}`);
+    console.log('!!! the telemetry benchmark failed');
+  }
+
   heading(
     `Queue mode: time from delivery to handler start at ${config.queueRate} deliveries/s (child process)`,
   );
@@ -210,6 +222,7 @@ async function main(): Promise<number> {
       heapAfterAllMb: round(storeMemory.heapAfterAllMb, 2),
       naiveSetMb: round(storeMemory.naiveSetMb, 2),
     },
+    telemetryNoop: telemetryNoop && { nsPerDelivery: round(telemetryNoop.nsPerDelivery, 0) },
     queueLatency: queueLatency && {
       ...queueLatency,
       p50Ms: round(queueLatency.p50Ms, 1),
