@@ -1,5 +1,5 @@
 import { isWholeNumber } from '../core/checks.js';
-import { fail } from './webhooks.config.js';
+import { fail, timerMs } from './webhooks.config.js';
 import type {
   HopQueue,
   HopQueueJobOptions,
@@ -32,8 +32,6 @@ const WORKER_KEYS: ReadonlySet<string> = new Set([
   'stalledIntervalMs',
   'maxStalledCount',
 ]);
-// Node's timers take at most 2^31 - 1 ms.
-const MAX_MS = 2_147_483_647;
 
 /** Validates `queue`, naming the option at fault. */
 export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueueConfig {
@@ -75,7 +73,7 @@ export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueu
       removeOnFail:
         keepFailed === false ? false : { age: whole(keepFailed, 'queue.keepFailedSeconds', 0) },
     },
-    addTimeoutMs: whole(options.addTimeoutMs, 'queue.addTimeoutMs', 2_000, 1, MAX_MS),
+    addTimeoutMs: milliseconds(options.addTimeoutMs, 'queue.addTimeoutMs', 2_000),
   };
 }
 
@@ -88,28 +86,25 @@ function resolveWorker(worker: HopQueueWorkerOptions): Required<HopQueueWorkerOp
   }
   return {
     concurrency: whole(worker.concurrency, 'queue.worker.concurrency', 10),
-    lockDurationMs: whole(worker.lockDurationMs, 'queue.worker.lockDurationMs', 30_000, 1, MAX_MS),
-    stalledIntervalMs: whole(
+    lockDurationMs: milliseconds(worker.lockDurationMs, 'queue.worker.lockDurationMs', 30_000),
+    stalledIntervalMs: milliseconds(
       worker.stalledIntervalMs,
       'queue.worker.stalledIntervalMs',
       30_000,
-      1,
-      MAX_MS,
     ),
     maxStalledCount: whole(worker.maxStalledCount, 'queue.worker.maxStalledCount', 1, 0),
   };
 }
 
+/** A positive whole number of milliseconds that a Node timer can wait, or its default. */
+function milliseconds(value: unknown, option: string, fallback: number): number {
+  return timerMs(whole(value, option, fallback), option);
+}
+
 /** A whole-number option from `min` (default 1), or its default. */
-function whole(
-  value: unknown,
-  option: string,
-  fallback: number,
-  min = 1,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
+function whole(value: unknown, option: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
-  if (!isWholeNumber(value, min, max)) {
+  if (!isWholeNumber(value, min)) {
     fail(`\`${option}\` must be a whole number from ${min}, got ${JSON.stringify(value)}`);
   }
   return value;

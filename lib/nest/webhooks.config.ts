@@ -232,7 +232,8 @@ function positive(value: unknown, option: string, scale = 1): number {
   return Math.ceil(value * scale);
 }
 
-function timerMs(ms: number, option: string): number {
+/** `ms`, if a Node timer can wait that long; stops the app naming `option` otherwise. */
+export function timerMs(ms: number, option: string): number {
   if (ms > MAX_TIMER_MS) {
     fail(`\`${option}\` is longer than a Node timer can wait (about 24.8 days)`);
   }

@@ -17,7 +17,6 @@ import { HopWebhooksHealthIndicator } from '../../lib/health/index.js';
 import {
   HopWebhooksModule,
   RedisHopEventStore,
-  type HopEventClaim,
   type HopEventStore,
   type HopWebhooksModuleOptions,
 } from '../../lib/index.js';
@@ -29,6 +28,7 @@ import {
   type AdapterKind,
   type TestApp,
 } from '../src/test-app.js';
+import { PinglessStore } from '../src/pingless-store.js';
 
 const SECRET = 'whsec_health-spec-secret-0123456789';
 const KEY = 'hop-webhooks';
@@ -83,19 +83,6 @@ const SHAPES = {
   }),
 };
 type Shape = keyof typeof SHAPES;
-
-/** A store of the app's own, with no `ping`. */
-class PinglessStore implements HopEventStore {
-  claim(): Promise<HopEventClaim> {
-    return Promise.resolve('claimed');
-  }
-  complete(): Promise<void> {
-    return Promise.resolve();
-  }
-  release(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 function startHealthApp(
   adapter: AdapterKind,

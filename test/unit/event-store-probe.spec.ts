@@ -1,27 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  InMemoryHopEventStore,
-  RedisHopEventStore,
-  type HopEventClaim,
-  type HopEventStore,
-  type HopRedisClient,
-} from '../../lib/index.js';
+import { InMemoryHopEventStore, RedisHopEventStore, type HopRedisClient } from '../../lib/index.js';
 import { probeHopEventStore } from '../../lib/stores/event.store.js';
+import { PinglessStore } from '../src/pingless-store.js';
 
 const TIMEOUT_MS = 300;
-
-/** A store of the app's own, with no `ping`: nothing to ask it. */
-class PinglessStore implements HopEventStore {
-  claim(): Promise<HopEventClaim> {
-    return Promise.resolve('claimed');
-  }
-  complete(): Promise<void> {
-    return Promise.resolve();
-  }
-  release(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 /** A store whose `ping` answers as told, and counts how often it was asked. */
 class PingingStore extends PinglessStore {
