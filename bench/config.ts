@@ -18,7 +18,7 @@ export type TargetName = (typeof TARGETS)[number];
 
 /** The knobs of one `npm run bench`, from the environment. */
 export interface BenchConfig {
-  /** `BENCH_QUICK=1`: a short smoke run (about 30 s), not figures to quote. */
+  /** `BENCH_QUICK=1`: a short smoke run (about a minute), not figures to quote. */
   readonly quick: boolean;
   /** `BENCH_CONNECTIONS`: concurrent keep-alive connections of the load generator. */
   readonly connections: number;
@@ -39,6 +39,15 @@ export interface BenchConfig {
    * start, a steady load a worker keeps up with.
    */
   readonly queueRate: number;
+  /**
+   * `BENCH_PAIR_RATE`: requests per second each server of a pair gets while the module and its
+   * baseline are loaded at the same time (`cpu-pairs.ts`).
+   */
+  readonly pairRate: number;
+  /** `BENCH_PAIR_WINDOWS`: measured windows per pair, each giving one ratio. */
+  readonly pairWindows: number;
+  /** `BENCH_PAIR_SECONDS`: seconds per window. */
+  readonly pairWindowSeconds: number;
   /** `BENCH_ONLY`: a comma-separated subset of the servers (the other sections still run). */
   readonly targets: readonly TargetName[];
   /** Timed batches per case of the verification micro-benchmark. */
@@ -57,6 +66,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     rounds: integer(env, 'BENCH_ROUNDS', quick ? 1 : 3),
     rate: env.BENCH_RATE ? integer(env, 'BENCH_RATE', 1) : undefined,
     queueRate: integer(env, 'BENCH_QUEUE_RATE', 500),
+    pairRate: integer(env, 'BENCH_PAIR_RATE', 1500),
+    pairWindows: integer(env, 'BENCH_PAIR_WINDOWS', quick ? 3 : 15),
+    pairWindowSeconds: seconds(env, 'BENCH_PAIR_SECONDS', quick ? 2 : 4),
     targets: targets(env.BENCH_ONLY),
     verifyBatches: quick ? 5 : 15,
     bootstrapRepeats: quick ? 15 : 25,

@@ -129,7 +129,7 @@ async function measureOnce(
  * One signed delivery must be answered 204 and a wrongly signed one 401, so that every server
  * measured really verifies (and a misrouted one cannot look fast answering 404).
  */
-async function checkAnswers(server: ServerProcess, delivery: BenchDelivery): Promise<void> {
+export async function checkAnswers(server: ServerProcess, delivery: BenchDelivery): Promise<void> {
   const post = (signature: string): Promise<Response> =>
     fetch(`${server.url}${WEBHOOK_PATH}`, {
       method: 'POST',

@@ -1,5 +1,8 @@
 /** What the orchestrator asks a server child. */
-export type ServerRequest = { readonly type: 'stats' } | { readonly type: 'stop' };
+export type ServerRequest =
+  | { readonly type: 'stats' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'sample-allocations'; readonly start: boolean };
 
 /** What a server child reports to the orchestrator. */
 export type ServerReport =
@@ -9,6 +12,12 @@ export type ServerReport =
       readonly maxRssKb: number;
       /** User plus system CPU time of the child so far, in microseconds. */
       readonly cpuUs: number;
+      readonly handled: number;
+    }
+  | {
+      readonly type: 'allocations';
+      /** Bytes allocated on the JS heap while sampling, as the sampling heap profiler estimates. */
+      readonly bytes: number;
       readonly handled: number;
     }
   | { readonly type: 'failed'; readonly message: string };

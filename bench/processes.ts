@@ -5,6 +5,7 @@ import type { ResultReport, ServerReport, ServerRequest } from './ipc.js';
 
 type ReadyOrFailed = Extract<ServerReport, { type: 'ready' | 'failed' }>;
 type Stats = Extract<ServerReport, { type: 'stats' }>;
+type Allocations = Extract<ServerReport, { type: 'allocations' }>;
 
 const STARTUP_TIMEOUT_MS = 60_000;
 const REPLY_TIMEOUT_MS = 10_000;
@@ -111,6 +112,22 @@ export class ServerProcess {
     this.send({ type: 'stats' });
     const report = await reply;
     return { maxRssKb: report.maxRssKb, cpuUs: report.cpuUs, handled: report.handled };
+  }
+
+  /**
+   * Starts sampling the child's allocations (`start`), or stops and returns the bytes it
+   * allocated since, with its deliveries accepted so far.
+   */
+  async sampleAllocations(start: boolean): Promise<{ bytes: number; handled: number }> {
+    const reply = nextMessage(
+      this.child,
+      (message: ServerReport): message is Allocations => message.type === 'allocations',
+      `allocations of ${this.target}`,
+      REPLY_TIMEOUT_MS,
+    );
+    this.send({ type: 'sample-allocations', start });
+    const report = await reply;
+    return { bytes: report.bytes, handled: report.handled };
   }
 
   /** Asks the child to close and exit (so a CPU profile gets written); kills it if it does not. */

@@ -1,6 +1,7 @@
 import type { BootstrapResult } from './bootstrap.js';
 import type { TargetName } from './config.js';
 import type { TargetFigures } from './http-benchmark.js';
+import type { CpuPairResult } from './cpu-pairs.js';
 import type { VerifyResult } from './verify.js';
 import { pairedCpuRatio } from './report.js';
 import { STORE_HEAP_BOUND_MB, type StoreMemoryResult } from './store-memory.js';
@@ -42,6 +43,7 @@ export function computeRatios(
   verify: VerifyResult | undefined,
   bootstrap: BootstrapResult | undefined,
   storeMemory?: StoreMemoryResult,
+  cpuPairs: readonly CpuPairResult[] = [],
 ): RatioCheck[] {
   const rps = (target: TargetName): number | undefined =>
     http.find((figures) => figures.target === target)?.best?.requestsPerSecond;
@@ -53,8 +55,22 @@ export function computeRatios(
     const [x, y] = [a, b].map((target) => http.find((figures) => figures.target === target));
     return (x && y && pairedCpuRatio(x, y)) ?? null;
   };
+  const atOnce = (module: TargetName): number | null =>
+    cpuPairs.find((pair) => pair.module === module)?.ratio ?? null;
   const cases = verify?.cases;
   return [
+    check(
+      'CPU/req module-express / nest-express-bare, both at once',
+      atOnce('module-express'),
+      '<=',
+      1.1,
+    ),
+    check(
+      'CPU/req module-fastify / nest-fastify-bare, both at once',
+      atOnce('module-fastify'),
+      '<=',
+      1.1,
+    ),
     check(
       'CPU/req module-express / nest-express-bare',
       cpuRatio('module-express', 'nest-express-bare'),

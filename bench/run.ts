@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { BootstrapResult } from './bootstrap.js';
 import { loadConfig, type BenchConfig } from './config.js';
 import { benchDeliveries, benchDelivery, DELIVERY_POOL_SIZE } from './fixture.js';
+import { formatCpuPairsTable, runCpuPairs } from './cpu-pairs.js';
 import { runHttpBenchmark, type TargetFigures } from './http-benchmark.js';
 import { killRunningChildren, runMeasuringChild } from './processes.js';
 import { computeRatios } from './ratios.js';
@@ -118,6 +119,16 @@ async function main(): Promise<number> {
   }
 
   heading(
+    `CPU per delivery, module and baseline loaded at the same time: ${config.pairRate} req/s each, ` +
+      `${config.pairWindows} windows of ${config.pairWindowSeconds} s after ${config.warmupSeconds} s of warm-up`,
+  );
+  const cpuPairs = await runCpuPairs(config, delivery, pool, (line) => console.log(line));
+  console.log(`\n${formatCpuPairsTable(cpuPairs)}`);
+  for (const { module, failures: problems } of cpuPairs) {
+    for (const problem of problems) failures.push(`${module} side by side: ${problem}`);
+  }
+
+  heading(
     `Verification alone: median of ${config.verifyBatches} interleaved batches (child process)`,
   );
   let verify: VerifyResult | undefined;
@@ -174,7 +185,7 @@ async function main(): Promise<number> {
   }
 
   heading('Ratios (same run)');
-  const ratios = computeRatios(http, verify, bootstrap, storeMemory);
+  const ratios = computeRatios(http, verify, bootstrap, storeMemory, cpuPairs);
   console.log(formatRatioTable(ratios));
   const missed = ratios.filter((ratio) => ratio.pass === false).map((ratio) => ratio.name);
   const seconds = (performance.now() - started) / 1000;
@@ -191,6 +202,21 @@ async function main(): Promise<number> {
     library,
     config: { ...config, bodyBytes, selection: 'best round by req/s' },
     http: httpSummary(http),
+    cpuPairs: cpuPairs.map(
+      ({ module, baseline, rate, windows, ratio, allocatedBytes, failures: problems }) => ({
+        module,
+        baseline,
+        rate,
+        ratio: ratio === undefined ? null : round(ratio, 3),
+        allocatedBytesPerDelivery: allocatedBytes && {
+          module: round(allocatedBytes.module, 0),
+          baseline: round(allocatedBytes.baseline, 0),
+        },
+        moduleUsPerWindow: windows.map((w) => round(w.moduleUs, 1)),
+        baselineUsPerWindow: windows.map((w) => round(w.baselineUs, 1)),
+        failures: problems,
+      }),
+    ),
     verify: verify && {
       bodyBytes: verify.bodyBytes,
       batches: verify.batches,

@@ -1,3 +1,4 @@
+import { Session } from 'node:inspector/promises';
 import type { ServerReport, ServerRequest } from './ipc.js';
 import { describeError } from './ipc.js';
 
@@ -20,6 +21,8 @@ export function serveForBenchmark(start: (port: number) => Promise<RunningServer
     process.send?.(report);
   };
   const port = process.send ? 0 : Number(process.env.PORT ?? 0);
+  // This process's own inspector session, opened when allocations are first sampled.
+  let inspector: Session | undefined;
   start(port).then(
     (server) => {
       if (!process.send) console.log(`listening on http://127.0.0.1:${server.port}`);
@@ -32,6 +35,11 @@ export function serveForBenchmark(start: (port: number) => Promise<RunningServer
             cpuUs: usage.userCPUTime + usage.systemCPUTime,
             handled: server.handled(),
           });
+        } else if (request.type === 'sample-allocations') {
+          inspector ??= connectedSession();
+          void sampleAllocations(inspector, request.start).then((bytes) =>
+            send({ type: 'allocations', bytes, handled: server.handled() }),
+          );
         } else if (request.type === 'stop') {
           // A normal exit (not a kill), so that `--cpu-prof` writes its profile; a connection
           // that lingers must not keep the child alive.
@@ -48,6 +56,36 @@ export function serveForBenchmark(start: (port: number) => Promise<RunningServer
       process.disconnect?.();
     },
   );
+}
+
+/**
+ * Starts (`start`) or stops the sampling heap profiler over this process's own inspector, and
+ * sums what it sampled: every allocation, those the garbage collector has taken back included,
+ * so the figure is what the process allocated in between, not what it kept. 0 when starting.
+ */
+async function sampleAllocations(session: Session, start: boolean): Promise<number> {
+  if (start) {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    return 0;
+  }
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  let bytes = 0;
+  const pending = [profile.head];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    bytes += node.selfSize;
+    pending.push(...node.children);
+  }
+  return bytes;
+}
+
+function connectedSession(): Session {
+  const session = new Session();
+  session.connect();
+  return session;
 }
 
 /** The port a Node HTTP server ended up on after `listen(0)`. */

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { HopConfigurationError, HopSignatureError } from './errors.js';
 
 /** The header Hop signs each delivery with (lower case, as Node exposes headers). */
@@ -9,6 +9,13 @@ export type HopRawBody = Buffer | Uint8Array | string;
 
 /** One webhook secret (`whsec_…`), or several during a rotation: any of them is accepted. */
 export type HopSecrets = string | readonly string[];
+
+/**
+ * A secret as the HMAC takes it: the string, or the key made from it once (see
+ * {@link hopSigningKey}), which saves encoding the secret again for every delivery.
+ * @internal
+ */
+export type HopSigningKey = string | KeyObject;
 
 /**
  * Signs `rawBody` the way Hop does: HMAC-SHA256 keyed with the whole secret string
@@ -75,9 +82,9 @@ function hexDigest(value: unknown): Buffer | undefined {
 export function assertSignatureMatches(
   rawBody: HopRawBody,
   expected: Buffer,
-  secrets: readonly string[],
+  keys: readonly HopSigningKey[],
 ): void {
-  if (!signatureMatches(rawBody, expected, secrets)) {
+  if (!signatureMatches(rawBody, expected, keys)) {
     throw new HopSignatureError(
       'signature_mismatch',
       'X-Hop-Hooks-Signature does not match the request body for any configured secret',
@@ -121,19 +128,28 @@ export function normalizeHopSecrets(value: unknown, option: string): readonly st
   return secrets as string[];
 }
 
+/**
+ * The HMAC key of a checked secret (its UTF-8 bytes, as Hop keys it), made once for a
+ * receiver that verifies many deliveries with it.
+ * @internal
+ */
+export function hopSigningKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
 function signatureMatches(
   rawBody: HopRawBody,
   expected: Buffer,
-  secrets: readonly string[],
+  keys: readonly HopSigningKey[],
 ): boolean {
   let matched = false;
   // Every secret is tried so the time taken does not tell which one matched.
-  for (const secret of secrets) {
-    if (timingSafeEqual(hmac(rawBody, secret), expected)) matched = true;
+  for (const key of keys) {
+    if (timingSafeEqual(hmac(rawBody, key), expected)) matched = true;
   }
   return matched;
 }
 
-function hmac(rawBody: HopRawBody, secret: string): Buffer {
-  return createHmac('sha256', secret).update(rawBody).digest();
+function hmac(rawBody: HopRawBody, key: HopSigningKey): Buffer {
+  return createHmac('sha256', key).update(rawBody).digest();
 }

@@ -1,4 +1,5 @@
-import { normalizeHopSecrets } from './signature.js';
+import type { KeyObject } from 'node:crypto';
+import { hopSigningKey, normalizeHopSecrets } from './signature.js';
 
 /**
  * The secrets a delivery may be signed with: the configured ones, plus any that
@@ -6,24 +7,25 @@ import { normalizeHopSecrets } from './signature.js';
  * deliveries signed with a new secret are accepted before the app's configuration catches up.
  */
 export class HopWebhookSecrets {
-  private secrets: readonly string[];
+  private signingKeys: readonly KeyObject[];
   // The newest secret obtained for each webhook: regenerating again replaces it, so a secret
   // rotated away (perhaps because it leaked) stops being accepted here too.
   private readonly obtained = new Map<string, string>();
 
   constructor(private readonly configured: readonly string[]) {
-    this.secrets = [...configured];
+    this.signingKeys = configured.map(hopSigningKey);
   }
 
-  /** Every secret accepted now. */
-  get all(): readonly string[] {
-    return this.secrets;
+  /** The HMAC key of every secret accepted now, each made once rather than per delivery. */
+  get keys(): readonly KeyObject[] {
+    return this.signingKeys;
   }
 
   /** Accepts `secret`, the current one of `webhookId`, from now on, in this process. */
   accept(webhookId: string, secret: string): void {
     const [checked] = normalizeHopSecrets(secret, 'secret');
     this.obtained.set(webhookId, checked!);
-    this.secrets = [...new Set([...this.configured, ...this.obtained.values()])];
+    const secrets = new Set([...this.configured, ...this.obtained.values()]);
+    this.signingKeys = [...secrets].map(hopSigningKey);
   }
 }

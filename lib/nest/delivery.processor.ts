@@ -45,8 +45,9 @@ const COMPLETE_RETRY_MAX_MS = 500;
 @Injectable()
 export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('HopWebhooks');
-  // Deliveries in progress, which shutdown waits for.
-  private readonly inFlight = new Set<Promise<void>>();
+  // How many deliveries are in progress, and who waits for them to be answered (shutdown).
+  private inFlight = 0;
+  private readonly onIdle: Array<() => void> = [];
   private draining = false;
 
   constructor(
@@ -95,11 +96,15 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     const { queue } = this.config;
     const delivery =
       queue === null ? this.handle(event, trace) : this.queue.enqueue(event, queue, trace);
-    this.inFlight.add(delivery);
-    const settle = () => this.inFlight.delete(delivery);
-    delivery.then(settle, settle);
+    this.inFlight += 1;
+    delivery.then(this.settled, this.settled);
     return delivery;
   }
+
+  private readonly settled = (): void => {
+    this.inFlight -= 1;
+    if (this.inFlight === 0) for (const resolve of this.onIdle.splice(0)) resolve();
+  };
 
   /**
    * Runs the event's handlers, once per event id if the store is on: inline for a delivery, or
@@ -131,7 +136,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   /** Stops taking deliveries (503) and waits for those in progress to be answered. */
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.allSettled(this.inFlight);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.onIdle.push(resolve));
   }
 
   /**

@@ -126,6 +126,7 @@ export class HopEventsDispatcher implements OnModuleInit {
 
   /** Each handler once, however many of its names match. */
   private handlersOf(name: string): readonly HopEventHandlerBinding[] {
+    if (this.wildcards.length === 0) return this.named(name);
     const matching = this.wildcards.filter(({ matchers }) => matchers.some((m) => m.test(name)));
     return matching.length === 0 ? this.named(name) : [...this.named(name), ...matching];
   }

@@ -55,7 +55,7 @@ export class HopSignatureGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<HopWebhookRequest>();
     try {
       const signature = decodeHopSignature(request.headers[HOP_SIGNATURE_HEADER]);
-      assertSignatureMatches(this.requireBody(context, request), signature, this.secrets.all);
+      assertSignatureMatches(this.requireBody(context, request), signature, this.secrets.keys);
     } catch (error) {
       if (error instanceof HopSignatureError) {
         request[HOP_DELIVERY]?.refused(error.code);
