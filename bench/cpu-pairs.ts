@@ -6,7 +6,7 @@ import type { BenchConfig, TargetName } from './config.js';
 import type { BenchDelivery } from './fixture.js';
 import { checkAnswers } from './http-benchmark.js';
 import { loadServer } from './load.js';
-import { ServerProcess } from './processes.js';
+import { cpuUsPerDelivery, ServerProcess } from './processes.js';
 import { median } from './stats.js';
 import { formatCount, formatFixed, formatTable } from './table.js';
 
@@ -72,10 +72,8 @@ export async function runCpuPairs(
         const before = await Promise.all(servers.map((server) => server.stats()));
         const answers = await load(config.pairWindowSeconds);
         const after = await Promise.all(servers.map((server) => server.stats()));
-        const [moduleUs, baselineUs] = servers.map(
-          (_, i) =>
-            (after[i]!.cpuUs - before[i]!.cpuUs) /
-            Math.max(1, after[i]!.handled - before[i]!.handled),
+        const [moduleUs, baselineUs] = servers.map((_, i) =>
+          cpuUsPerDelivery(before[i]!, after[i]!),
         ) as [number, number];
         const problems = answers.flatMap((result, i) =>
           result.non2xx + result.errors + result.timeouts > 0

@@ -2,7 +2,7 @@ import { signHopPayload } from 'nestjs-hop-webhooks';
 import type { BenchConfig, TargetName } from './config.js';
 import { SIGNATURE_HEADER, WEBHOOK_PATH, type BenchDelivery } from './fixture.js';
 import { loadServer } from './load.js';
-import { ServerProcess } from './processes.js';
+import { cpuUsPerDelivery, ServerProcess } from './processes.js';
 
 /** One server's figures in one round. */
 export interface RoundFigures {
@@ -115,8 +115,7 @@ async function measureOnce(
       errors: result.errors,
       timeouts: result.timeouts,
       peakRssMb: after.maxRssKb / 1024,
-      serverCpuUsPerRequest:
-        (after.cpuUs - before.cpuUs) / Math.max(1, after.handled - before.handled),
+      serverCpuUsPerRequest: cpuUsPerDelivery(before, after),
       generatorCpuShare: (generator.user + generator.system) / elapsedUs,
       handled: after.handled,
     };

@@ -71,6 +71,18 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /** A server under test, running in a child process of its own. */
+/** A server child's peak RSS (kB), CPU time (µs) and deliveries accepted, at one moment. */
+export interface ServerStats {
+  readonly maxRssKb: number;
+  readonly cpuUs: number;
+  readonly handled: number;
+}
+
+/** The server's CPU time per delivery it accepted between two readings of its stats. */
+export function cpuUsPerDelivery(before: ServerStats, after: ServerStats): number {
+  return (after.cpuUs - before.cpuUs) / Math.max(1, after.handled - before.handled);
+}
+
 export class ServerProcess {
   private constructor(
     readonly target: TargetName,
@@ -102,7 +114,7 @@ export class ServerProcess {
   }
 
   /** The child's peak resident set size (kB), CPU time (µs) and deliveries accepted so far. */
-  async stats(): Promise<{ maxRssKb: number; cpuUs: number; handled: number }> {
+  async stats(): Promise<ServerStats> {
     const reply = nextMessage(
       this.child,
       (message: ServerReport): message is Stats => message.type === 'stats',
