@@ -161,10 +161,16 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     try {
       await this.dispatcher.dispatch(event, trace);
     } catch (error) {
-      await this.store(event, 'release', trace, () => store.release(event.id));
+      await this.release(event, store, trace);
       throw error;
     }
-    await this.complete(event, store, leaseEnds);
+    // The handlers succeeded, so the delivery is acknowledged even when the store cannot
+    // record it: a 503 would make Hop run them again.
+    try {
+      await this.bounded(store.complete(event.id));
+    } catch (error) {
+      void this.completeLater(event, store, leaseEnds, error);
+    }
   }
 
   /**
@@ -190,7 +196,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       claim = await this.claimId(event, store, trace);
     }
     if (claim === 'claimed') {
-      await this.store(event, 'release', trace, () => store.release(event.id));
+      await this.release(event, store, trace);
       trace?.failed('concurrent_delivery_failed');
       throw new InternalServerErrorException(
         `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
@@ -200,30 +206,17 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   /**
-   * Records that the handlers succeeded. They did, so the delivery is acknowledged even when
-   * the store cannot record it (a 503 would make Hop run them again); the record is then
-   * retried in the background while this delivery's claim lasts, so that a duplicate waiting
-   * on the claim finds the event handled once the store is back.
+   * Records a handled event that the store refused (or did not answer in time) again in the
+   * background, while this delivery's claim lasts, so that a duplicate waiting on the claim
+   * finds the event handled once the store is back; logs it with the event id if it never is.
    */
-  private async complete(
-    event: HopEvent<string>,
-    store: HopEventStore,
-    leaseEnds: number,
-  ): Promise<void> {
-    try {
-      await this.bounded(store.complete(event.id));
-    } catch (error) {
-      this.telemetry.recordStoreError('complete', error instanceof HopTimeoutError);
-      void this.completeLater(event, store, leaseEnds, error);
-    }
-  }
-
   private async completeLater(
     event: HopEvent<string>,
     store: HopEventStore,
     leaseEnds: number,
     error: unknown,
   ): Promise<void> {
+    this.telemetry.recordStoreError('complete', error instanceof HopTimeoutError);
     for (let attempt = 0; ; attempt++) {
       const pauseMs = backoffMs(attempt, COMPLETE_RETRY_FIRST_MS, COMPLETE_RETRY_MAX_MS);
       if (this.draining || Date.now() + pauseMs >= leaseEnds) break;
@@ -276,34 +269,24 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   /**
-   * Calls the store; a store failure, or no answer within `storeTimeoutMs`, becomes a 503
-   * (Hop retries) and is logged and counted. An answer that comes after that goes to
-   * `onLateAnswer`.
+   * A store call that failed, or did not answer within `storeTimeoutMs`: logged and counted,
+   * and answered 503 for Hop to retry.
    */
-  private async store<T>(
+  private storeFailed(
     event: HopEvent<string>,
     operation: HopStoreOperation,
     trace: HopDeliveryTrace | undefined,
-    call: () => Promise<T>,
-    onLateAnswer?: (late: T) => void,
-  ): Promise<T> {
-    let answer: Promise<T> | undefined;
-    try {
-      answer = call();
-      return await this.bounded(answer);
-    } catch (error) {
-      // A failure in time settles `answer` rejected, and this then does nothing.
-      if (onLateAnswer) answer?.then(onLateAnswer, () => undefined);
-      this.telemetry.recordStoreError(operation, error instanceof HopTimeoutError);
-      trace?.failed('store_unavailable');
-      this.logger.error(
-        `Event store failed for Hop event ${event.id} (${event.event}): ${describeError(error)}`,
-        (error as Error)?.stack,
-      );
-      throw new ServiceUnavailableException(
-        'The event store is unavailable; Hop will retry this delivery',
-      );
-    }
+    error: unknown,
+  ): ServiceUnavailableException {
+    this.telemetry.recordStoreError(operation, error instanceof HopTimeoutError);
+    trace?.failed('store_unavailable');
+    this.logger.error(
+      `Event store failed for Hop event ${event.id} (${event.event}): ${describeError(error)}`,
+      (error as Error)?.stack,
+    );
+    return new ServiceUnavailableException(
+      'The event store is unavailable; Hop will retry this delivery',
+    );
   }
 
   /**
@@ -324,26 +307,47 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
    * Claims the event id for this delivery. A claim granted after the delivery gave up on the
    * store (and answered 503) is released, so that Hop's retry need not wait out the lease.
    */
-  private claimId(
+  private async claimId(
     event: HopEvent<string>,
     store: HopEventStore,
     trace: HopDeliveryTrace | undefined,
   ): Promise<HopEventClaim> {
-    return this.store(
-      event,
-      'claim',
-      trace,
-      () => store.claim(event.id, this.config.leaseMs),
-      (late) => {
-        if (late !== 'claimed') return;
-        Promise.resolve()
-          .then(() => store.release(event.id))
-          .catch((error: unknown) =>
-            this.logger.warn(
-              `Could not release the late claim on Hop event ${event.id}: ${describeError(error)}`,
-            ),
-          );
-      },
-    );
+    let answer: Promise<HopEventClaim> | undefined;
+    try {
+      answer = store.claim(event.id, this.config.leaseMs);
+      return await this.bounded(answer);
+    } catch (error) {
+      // A failure in time settles `answer` rejected, and this then does nothing.
+      answer?.then(
+        (late) => {
+          if (late === 'claimed') this.releaseLateClaim(event, store);
+        },
+        () => undefined,
+      );
+      throw this.storeFailed(event, 'claim', trace, error);
+    }
+  }
+
+  private releaseLateClaim(event: HopEvent<string>, store: HopEventStore): void {
+    Promise.resolve()
+      .then(() => store.release(event.id))
+      .catch((error: unknown) =>
+        this.logger.warn(
+          `Could not release the late claim on Hop event ${event.id}: ${describeError(error)}`,
+        ),
+      );
+  }
+
+  /** Drops this delivery's claim after its handlers failed, so that Hop's retry can claim it. */
+  private async release(
+    event: HopEvent<string>,
+    store: HopEventStore,
+    trace: HopDeliveryTrace | undefined,
+  ): Promise<void> {
+    try {
+      await this.bounded(store.release(event.id));
+    } catch (error) {
+      throw this.storeFailed(event, 'release', trace, error);
+    }
   }
 }
