@@ -4,7 +4,7 @@
 // happened to be measured during it.
 import type { BenchConfig, TargetName } from './config.js';
 import type { BenchDelivery } from './fixture.js';
-import { checkAnswers } from './http-benchmark.js';
+import { checkAnswers, loadAnswers, problemsOf } from './http-benchmark.js';
 import { loadServer } from './load.js';
 import { cpuUsPerDelivery, ServerProcess } from './processes.js';
 import { median } from './stats.js';
@@ -76,11 +76,9 @@ export async function runCpuPairs(
           cpuUsPerDelivery(before[i]!, after[i]!),
         ) as [number, number];
         const problems = answers.flatMap((result, i) =>
-          result.non2xx + result.errors + result.timeouts > 0
-            ? [
-                `${servers[i]!.target}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
-              ]
-            : [],
+          problemsOf(loadAnswers(result, after[i]!.handled - before[i]!.handled)).map(
+            (problem) => `${servers[i]!.target}: ${problem}`,
+          ),
         );
         failures.push(...problems.map((problem) => `window ${window}: ${problem}`));
         if (problems.length === 0) windows.push({ moduleUs, baselineUs });

@@ -1,27 +1,32 @@
+import type autocannon from 'autocannon';
 import { signHopPayload } from 'nestjs-hop-webhooks';
 import type { BenchConfig, TargetName } from './config.js';
 import { SIGNATURE_HEADER, WEBHOOK_PATH, type BenchDelivery } from './fixture.js';
 import { loadServer } from './load.js';
 import { cpuUsPerDelivery, ServerProcess } from './processes.js';
 
-/** One server's figures in one round. */
-export interface RoundFigures {
-  readonly round: number;
-  readonly requestsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
+/** How a load was answered, and how many deliveries the server accepted meanwhile. */
+export interface LoadAnswers {
   readonly responses2xx: number;
   readonly non2xx: number;
   readonly statusCodes: Readonly<Record<string, number>>;
   readonly errors: number;
   readonly timeouts: number;
+  /** Deliveries the server accepted: at least every one answered 2xx. */
+  readonly handled: number;
+}
+
+/** One server's figures in one round. */
+export interface RoundFigures extends LoadAnswers {
+  readonly round: number;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
   readonly peakRssMb: number;
   /** The server's CPU time (user + system) per delivery it accepted under measured load. */
   readonly serverCpuUsPerRequest: number;
   /** The load generator's CPU time over the load's wall time: 1 is one core, fully busy. */
   readonly generatorCpuShare: number;
-  /** Deliveries the server accepted, warm-up and checks included. */
-  readonly handled: number;
 }
 
 /** One server over all rounds. */
@@ -101,23 +106,16 @@ async function measureOnce(
     const generator = process.cpuUsage(generatorBefore);
     const elapsedUs = (performance.now() - started) * 1000;
     const after = await server.stats();
-    const statusCodes = Object.fromEntries(
-      Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
-    );
     return {
+      // Warm-up and checks included: the count only has to cover the 2xx answers.
+      ...loadAnswers(result, after.handled),
       round,
       requestsPerSecond: result.requests.mean,
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
-      responses2xx: result['2xx'],
-      non2xx: result.non2xx,
-      statusCodes,
-      errors: result.errors,
-      timeouts: result.timeouts,
       peakRssMb: after.maxRssKb / 1024,
       serverCpuUsPerRequest: cpuUsPerDelivery(before, after),
       generatorCpuShare: (generator.user + generator.system) / elapsedUs,
-      handled: after.handled,
     };
   } finally {
     await server.stop();
@@ -145,7 +143,23 @@ export async function checkAnswers(server: ServerProcess, delivery: BenchDeliver
   }
 }
 
-function problemsOf(figures: RoundFigures): string[] {
+/** A load's answers, with the deliveries the server accepted while it ran. */
+export function loadAnswers(result: autocannon.Result, handled: number): LoadAnswers {
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
+  );
+  return {
+    responses2xx: result['2xx'],
+    non2xx: result.non2xx,
+    statusCodes,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    handled,
+  };
+}
+
+/** What makes a load's figures invalid: any answer but 2xx, or 2xx the server did not count. */
+export function problemsOf(figures: LoadAnswers): string[] {
   const problems: string[] = [];
   if (figures.non2xx > 0) {
     const codes = Object.entries(figures.statusCodes)

@@ -70,7 +70,6 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** A server under test, running in a child process of its own. */
 /** A server child's peak RSS (kB), CPU time (µs) and deliveries accepted, at one moment. */
 export interface ServerStats {
   readonly maxRssKb: number;
@@ -83,6 +82,7 @@ export function cpuUsPerDelivery(before: ServerStats, after: ServerStats): numbe
   return (after.cpuUs - before.cpuUs) / Math.max(1, after.handled - before.handled);
 }
 
+/** A server under test, running in a child process of its own. */
 export class ServerProcess {
   private constructor(
     readonly target: TargetName,
