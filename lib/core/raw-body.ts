@@ -110,7 +110,11 @@ export function readBody(
  * @internal
  */
 export function mediaTypeOf(headers: IncomingHttpHeaders): string | undefined {
-  return headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+  const contentType = headers['content-type'];
+  if (contentType === undefined) return undefined;
+  // `indexOf` and `slice` rather than `split(';', 1)`, which V8 runs in its runtime.
+  const end = contentType.indexOf(';');
+  return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase();
 }
 
 function tooLarge(limit: number): HopBodyError {

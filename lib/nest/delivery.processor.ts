@@ -103,7 +103,9 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
 
   private readonly settled = (): void => {
     this.inFlight -= 1;
-    if (this.inFlight === 0) for (const resolve of this.onIdle.splice(0)) resolve();
+    if (this.inFlight === 0 && this.onIdle.length > 0) {
+      for (const resolve of this.onIdle.splice(0)) resolve();
+    }
   };
 
   /**

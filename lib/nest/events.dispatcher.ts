@@ -97,7 +97,12 @@ export class HopEventsDispatcher implements OnModuleInit {
     const listenerFailed = emitter
       ? await this.telemetry.runInDelivery(trace, () => this.emit(emitter, event))
       : undefined;
-    const failures = (await Promise.all(runs)).filter((failure) => failure !== undefined);
+    // Each run never rejects: awaited in turn, they all finish, and each outcome is kept.
+    const failures: HopHandlerError[] = [];
+    for (const run of runs) {
+      const failure = await run;
+      if (failure !== undefined) failures.push(failure);
+    }
     const failed = failures.length;
     if (failed > 0) trace?.failed('handler_failed');
     if (listenerFailed !== undefined) {

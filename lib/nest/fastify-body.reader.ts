@@ -34,7 +34,7 @@ interface FastifyRequest {
   readonly raw: { readonly headers: IncomingHttpHeaders };
   [HOP_RAW_BODY]?: Buffer;
   [HOP_DELIVERY]?: HopDeliveryTrace;
-  [RECEIVED_HEADERS]?: IncomingHttpHeaders;
+  [SET_ASIDE]?: SetAside;
 }
 interface FastifyReply {
   readonly raw: ServerResponse;
@@ -50,16 +50,23 @@ interface RouteOptions {
   preValidation?: Hook | Hook[];
 }
 
-// The request's headers while Fastify is told it has no body.
-const RECEIVED_HEADERS = Symbol('received headers');
-// Stands for "the raw request's headers, with nothing set over them".
-const NO_OVERLAY: IncomingHttpHeaders = Object.freeze({});
+// What a request's headers were while Fastify is shown a request without a body.
+const SET_ASIDE = Symbol('headers set aside');
 // Set over a request's headers, they make it body-less to Fastify.
-const BODYLESS: IncomingHttpHeaders = Object.freeze({
+const BODYLESS = Object.freeze({
   'content-type': undefined,
   'content-length': '0',
   'transfer-encoding': undefined,
-});
+} satisfies IncomingHttpHeaders);
+
+/**
+ * What {@link hideBody} set aside: the raw request's body headers, while they are changed in
+ * place; or, when a hook had set headers over the raw ones (`request.headers = ...`), the
+ * headers Fastify showed, while `BODYLESS` is set over them instead.
+ */
+type SetAside =
+  | { readonly type?: string; readonly length?: string; readonly encoding?: string }
+  | { readonly overlaid: IncomingHttpHeaders };
 
 /**
  * Gives the webhook route the bytes of its body with no content-type parser run on them (not
@@ -88,11 +95,7 @@ export function installFastifyBodyReader(
     void readBody(payload, request.headers as IncomingHttpHeaders, options.limit).then(
       (body) => {
         request[HOP_RAW_BODY] = body;
-        // Fastify's `headers` are the raw request's, overlaid with what was set on them; only
-        // a request that had such an overlay needs it back.
-        const { headers } = request;
-        request[RECEIVED_HEADERS] = headers === request.raw.headers ? NO_OVERLAY : headers;
-        request.headers = BODYLESS;
+        request[SET_ASIDE] = hideBody(request);
         done();
       },
       (error: unknown) => {
@@ -104,8 +107,8 @@ export function installFastifyBodyReader(
     );
   };
   const restoreHeaders = (request: FastifyRequest, _reply: FastifyReply, done: Done) => {
-    const received = request[RECEIVED_HEADERS];
-    if (received !== undefined) request.headers = received === NO_OVERLAY ? undefined : received;
+    const setAside = request[SET_ASIDE];
+    if (setAside !== undefined) showBody(request, setAside);
     done();
   };
   const fastify = adapter.getInstance<{
@@ -121,6 +124,41 @@ export function installFastifyBodyReader(
     route.preParsing = [...hooks(route.preParsing), readFirst as Hook];
     route.preValidation = [restoreHeaders as Hook, ...hooks(route.preValidation)];
   });
+}
+
+/**
+ * Shows Fastify a request without a body. Without an overlay, the raw request's own headers
+ * are changed in place (as Fastify does with `accept-version`) rather than overlaid: over an
+ * overlay, each read of Fastify's `request.headers` copies every header. Only the headers the
+ * request has are changed: none is added to it.
+ */
+function hideBody(request: FastifyRequest): SetAside {
+  const { headers } = request;
+  const raw = request.raw.headers;
+  if (headers !== raw) {
+    request.headers = BODYLESS;
+    return { overlaid: headers as IncomingHttpHeaders };
+  }
+  const type = raw['content-type'];
+  const length = raw['content-length'];
+  const encoding = raw['transfer-encoding'];
+  if (type !== undefined) raw['content-type'] = BODYLESS['content-type'];
+  if (length !== undefined) raw['content-length'] = BODYLESS['content-length'];
+  if (encoding !== undefined) raw['transfer-encoding'] = BODYLESS['transfer-encoding'];
+  return { type, length, encoding };
+}
+
+/** Gives the request back the headers {@link hideBody} set aside. */
+function showBody(request: FastifyRequest, setAside: SetAside): void {
+  if ('overlaid' in setAside) {
+    request.headers = setAside.overlaid;
+    return;
+  }
+  const raw = request.raw.headers;
+  const { type, length, encoding } = setAside;
+  if (type !== undefined) raw['content-type'] = type;
+  if (length !== undefined) raw['content-length'] = length;
+  if (encoding !== undefined) raw['transfer-encoding'] = encoding;
 }
 
 function hooks(value: Hook | Hook[] | undefined): Hook[] {

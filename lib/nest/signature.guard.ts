@@ -52,7 +52,9 @@ export class HopSignatureGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<HopWebhookRequest>();
+    // The HTTP request is the first argument; `switchToHttp()` would build an object of three
+    // closures for every call to hand it over.
+    const request = context.getArgByIndex<HopWebhookRequest>(0);
     try {
       const signature = decodeHopSignature(request.headers[HOP_SIGNATURE_HEADER]);
       assertSignatureMatches(this.requireBody(context, request), signature, this.secrets.keys);

@@ -622,3 +622,102 @@ describe('an Express instance that already reads bodies', () => {
     expect(app.app.get(ReceivedEvents).byId(event.id)).toEqual([]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// 9. On Fastify, the app sees the webhook request's headers as they were sent
+// ---------------------------------------------------------------------------------------------
+
+/** The body headers of a request, as an app's code would read them. */
+interface SeenHeaders {
+  readonly type: unknown;
+  readonly length: unknown;
+  readonly encoding: unknown;
+  readonly added: unknown;
+  /** Whether the raw request has a `transfer-encoding` key at all (even undefined). */
+  readonly rawHasEncoding: boolean;
+}
+
+/** Where the app's code saw the webhook request: its global guard, and Fastify's `onResponse`. */
+interface HeaderSightings {
+  readonly guard: SeenHeaders[];
+  readonly onResponse: SeenHeaders[];
+}
+
+function seenHeaders(request: {
+  headers: IncomingHttpHeaders;
+  raw: { headers: IncomingHttpHeaders };
+}): SeenHeaders {
+  const { headers } = request;
+  return {
+    type: headers['content-type'],
+    length: headers['content-length'],
+    encoding: headers['transfer-encoding'],
+    added: headers['x-added'],
+    rawHasEncoding: Object.keys(request.raw.headers).includes('transfer-encoding'),
+  };
+}
+
+describe('on Fastify, the webhook route hides its body from Fastify only while it decides', () => {
+  let app: RunningApp | undefined;
+  let sightings: HeaderSightings;
+
+  beforeAll(async () => {
+    const adapter = new FastifyAdapter();
+    const fastify = adapter.getInstance();
+    sightings = { guard: [], onResponse: [] };
+    type FastifyRequestLike = Parameters<typeof seenHeaders>[0] & { url: string };
+    // A hook of the app's own that sets headers over the raw ones (Fastify's documented
+    // `request.headers = ...`), on the requests that ask for it.
+    fastify.addHook(
+      'onRequest',
+      (request: FastifyRequestLike, _reply: unknown, done: () => void) => {
+        if (request.headers['x-overlay'] === 'yes') request.headers = { 'x-added': 'by-hook' };
+        done();
+      },
+    );
+    fastify.addHook(
+      'onResponse',
+      (request: FastifyRequestLike, _reply: unknown, done: () => void) => {
+        if (request.url === '/hop/webhook') sightings.onResponse.push(seenHeaders(request));
+        done();
+      },
+    );
+    const nest = await NestFactory.create<NestFastifyApplication>(appModule(true), adapter, {
+      logger: false,
+    });
+    nest.useGlobalGuards({
+      canActivate: (context) => {
+        sightings.guard.push(seenHeaders(context.switchToHttp().getRequest<FastifyRequestLike>()));
+        return true;
+      },
+    });
+    app = await listen(nest);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it.each([
+    ['with a Content-Length', undefined],
+    ['chunked', 'chunks'],
+    ['with headers a hook set over the raw ones', 'overlay'],
+  ] as const)('a delivery %s: 204, and every header back as sent', async (_name, kind) => {
+    sightings.guard.length = 0;
+    sightings.onResponse.length = 0;
+    const { event, body } = eventOfSize(1_500);
+    const headers = { ...signed(body), ...(kind === 'overlay' ? { 'x-overlay': 'yes' } : {}) };
+    const sent = kind === 'chunks' ? [body.slice(0, 700), body.slice(700)] : body;
+    const answer = await send((app as RunningApp).url('/hop/webhook'), headers, sent);
+    expect(answer.status).toBe(204);
+    expect((app as RunningApp).app.get(ReceivedEvents).byId(event.id)).toHaveLength(1);
+    const expected: SeenHeaders = {
+      type: 'application/json',
+      length: kind === 'chunks' ? undefined : String(Buffer.byteLength(body)),
+      encoding: kind === 'chunks' ? 'chunked' : undefined,
+      added: kind === 'overlay' ? 'by-hook' : undefined,
+      rawHasEncoding: kind === 'chunks',
+    };
+    expect(sightings.guard).toEqual([expected]);
+    expect(sightings.onResponse).toEqual([expected]);
+  });
+});
