@@ -24,9 +24,21 @@ export function benchScript(relativePath: string): string {
   return fileURLToPath(new URL(relativePath, import.meta.url));
 }
 
-function forkTracked(script: string, execArgv: readonly string[]): ChildProcess {
+/** A program the child's `node` runs under, e.g. `valgrind` with its options. */
+export interface Launcher {
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+function forkTracked(
+  script: string,
+  execArgv: readonly string[],
+  launcher?: Launcher,
+): ChildProcess {
   const child = fork(script, [], {
-    execArgv: [...execArgv],
+    ...(launcher
+      ? { execPath: launcher.command, execArgv: [...launcher.args, process.execPath, ...execArgv] }
+      : { execArgv: [...execArgv] }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   running.add(child);
@@ -90,9 +102,13 @@ export class ServerProcess {
     private readonly child: ChildProcess,
   ) {}
 
-  /** Forks bench/dist/servers/<target>.js and waits until it listens. */
-  static async start(target: TargetName, execArgv: readonly string[] = []): Promise<ServerProcess> {
-    const child = forkTracked(benchScript(`./servers/${target}.js`), execArgv);
+  /** Forks bench/dist/servers/<target>.js (under `launcher`, if given) and waits until it listens. */
+  static async start(
+    target: TargetName,
+    execArgv: readonly string[] = [],
+    launcher?: Launcher,
+  ): Promise<ServerProcess> {
+    const child = forkTracked(benchScript(`./servers/${target}.js`), execArgv, launcher);
     try {
       const report = await nextMessage(
         child,
@@ -107,6 +123,11 @@ export class ServerProcess {
       child.kill('SIGKILL');
       throw error;
     }
+  }
+
+  /** The child's process id (under a launcher such as valgrind, the launcher's, which runs it). */
+  get pid(): number {
+    return this.child.pid as number;
   }
 
   get url(): string {
