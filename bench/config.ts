@@ -75,7 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   };
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** The positive whole number in `env[name]`, or `fallback` when it is unset or empty. */
+export function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

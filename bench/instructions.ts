@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CPU_PAIRS } from './cpu-pairs.js';
-import type { TargetName } from './config.js';
+import { integer, type TargetName } from './config.js';
 import { benchDeliveries, WEBHOOK_PATH, type BenchDelivery } from './fixture.js';
 import { problemsOf, type LoadAnswers } from './http-benchmark.js';
 import { killRunningChildren, ServerProcess } from './processes.js';
@@ -91,16 +91,6 @@ interface InstructionsConfig {
   readonly deliveries: number;
 }
 
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
 /** Instructions per delivery of one run of one server. */
 async function countOnce(
   target: TargetName,
@@ -128,10 +118,10 @@ async function countOnce(
       const before = await server.stats();
       const answers = await post(agent, server.url, pool, sent, deliveries);
       sent += deliveries;
-      const after = await server.stats();
-      const problems = problemsOf({ ...answers, handled: after.handled - before.handled });
+      const handled = (await server.stats()).handled - before.handled;
+      const problems = problemsOf({ ...answers, handled });
       if (problems.length > 0) throw new Error(`${target}: ${problems.join('; ')}`);
-      return after.handled - before.handled;
+      return handled;
     };
     await load(config.warmup);
     await control('--zero');
@@ -151,9 +141,9 @@ async function countOnce(
 
 async function main(): Promise<void> {
   const config: InstructionsConfig = {
-    runs: positiveInteger('BENCH_INSTRUCTION_RUNS', 3),
-    warmup: positiveInteger('BENCH_INSTRUCTION_WARMUP', 10_000),
-    deliveries: positiveInteger('BENCH_INSTRUCTION_DELIVERIES', 5_000),
+    runs: integer(process.env, 'BENCH_INSTRUCTION_RUNS', 3),
+    warmup: integer(process.env, 'BENCH_INSTRUCTION_WARMUP', 10_000),
+    deliveries: integer(process.env, 'BENCH_INSTRUCTION_DELIVERIES', 5_000),
   };
   await run('valgrind', ['--version']).catch(() => {
     throw new Error('valgrind is not installed: apt-get install valgrind');
