@@ -237,4 +237,93 @@ describe('InMemoryHopEventStore', () => {
       );
     });
   });
+
+  describe('against its rules written plainly', () => {
+    /** The store's rules as a `Map` and the order ids were first remembered in, slowly. */
+    class PlainStore {
+      private readonly records = new Map<string, { completed: boolean; expiresAt: number }>();
+      private readonly firstRemembered: string[] = [];
+
+      constructor(
+        private readonly capacity: number,
+        private readonly now: () => number,
+      ) {}
+
+      get size(): number {
+        return this.records.size;
+      }
+
+      claim(id: string, leaseMs: number): string {
+        const record = this.records.get(id);
+        if (record !== undefined && record.expiresAt > this.now()) {
+          return record.completed ? 'completed' : 'processing';
+        }
+        this.remember(id, false, this.now() + leaseMs);
+        return 'claimed';
+      }
+
+      complete(id: string): void {
+        this.remember(id, true, this.now() + TTL_MS);
+      }
+
+      release(id: string): void {
+        const record = this.records.get(id);
+        if (record !== undefined && !record.completed) record.expiresAt = -Infinity;
+      }
+
+      private remember(id: string, completed: boolean, expiresAt: number): void {
+        if (!this.records.has(id)) {
+          if (this.firstRemembered.length === this.capacity) {
+            this.records.delete(this.firstRemembered.shift()!);
+          }
+          this.firstRemembered.push(id);
+        }
+        this.records.set(id, { completed, expiresAt });
+      }
+    }
+
+    /** Numbers in [0, 1) from a seed, the same on every run (mulberry32). */
+    function numbersFrom(seed: number): () => number {
+      let state = seed;
+      return () => {
+        state = (state + 0x6d2b79f5) | 0;
+        let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
+        mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
+        return ((mixed ^ (mixed >>> 14)) >>> 0) / 2 ** 32;
+      };
+    }
+
+    it.each([1, 2, 7, 64, 1_000])(
+      'with capacity %i, answers every claim as they do over 20,000 random operations',
+      async (capacity) => {
+        const { store, clock } = storeWithClock({ capacity });
+        const plain = new PlainStore(capacity, () => clock.ms);
+        const random = numbersFrom(capacity);
+        // Three times as many ids as fit: some are remembered, some forgotten, some new.
+        const id = () => `event_${Math.floor(random() * capacity * 3)}`;
+        for (let step = 0; step < 20_000; step++) {
+          const draw = random();
+          if (draw < 0.5) {
+            const eventId = id();
+            const leaseMs = random() < 0.5 ? LEASE_MS : LONG_LEASE_MS;
+            expect([step, await store.claim(eventId, leaseMs)]).toEqual([
+              step,
+              plain.claim(eventId, leaseMs),
+            ]);
+          } else if (draw < 0.75) {
+            const eventId = id();
+            await store.complete(eventId);
+            plain.complete(eventId);
+          } else if (draw < 0.9) {
+            const eventId = id();
+            await store.release(eventId);
+            plain.release(eventId);
+          } else {
+            clock.ms += Math.floor(random() * 2 * LEASE_MS);
+          }
+          expect([step, store.size]).toEqual([step, plain.size]);
+        }
+      },
+    );
+  });
 });
