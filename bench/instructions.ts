@@ -21,7 +21,7 @@ import { CPU_PAIRS } from './cpu-pairs.js';
 import { integer, type TargetName } from './config.js';
 import { benchDeliveries, WEBHOOK_PATH, type BenchDelivery } from './fixture.js';
 import { problemsOf, type LoadAnswers } from './http-benchmark.js';
-import { killRunningChildren, ServerProcess } from './processes.js';
+import { runOrchestrator, ServerProcess } from './processes.js';
 import { median } from './stats.js';
 import { formatCount, formatFixed, formatTable } from './table.js';
 
@@ -139,7 +139,7 @@ async function countOnce(
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const config: InstructionsConfig = {
     runs: integer(process.env, 'BENCH_INSTRUCTION_RUNS', 3),
     warmup: integer(process.env, 'BENCH_INSTRUCTION_WARMUP', 10_000),
@@ -180,22 +180,7 @@ async function main(): Promise<void> {
       `${config.deliveries} deliveries after ${config.warmup} for warm-up, ${CONNECTIONS} connections)\n`,
   );
   console.log(formatTable(['module / baseline', 'runs', 'module', 'baseline', 'ratio'], rows));
+  return 0;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killRunningChildren();
-    process.exit(130);
-  });
-}
-
-main().then(
-  () => {
-    process.exitCode = 0;
-  },
-  (error: unknown) => {
-    killRunningChildren();
-    console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
-  },
-);
+runOrchestrator(main);

@@ -14,9 +14,32 @@ const REPLY_TIMEOUT_MS = 10_000;
 const running = new Set<ChildProcess>();
 
 /** Stops every child this process started (on an interrupt or a crash of the orchestrator). */
-export function killRunningChildren(): void {
+function killRunningChildren(): void {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
+}
+
+/**
+ * Runs an orchestrator's `main` and exits with its code; on an interrupt, or if `main` throws,
+ * first stops every child it started.
+ */
+export function runOrchestrator(main: () => Promise<number>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killRunningChildren();
+      process.exit(130);
+    });
+  }
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      killRunningChildren();
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
 }
 
 /** The compiled file of a script in bench/dist, next to this one. */

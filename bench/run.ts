@@ -10,7 +10,7 @@ import { loadConfig, type BenchConfig } from './config.js';
 import { benchDeliveries, benchDelivery, DELIVERY_POOL_SIZE } from './fixture.js';
 import { formatCpuPairsTable, runCpuPairs } from './cpu-pairs.js';
 import { runHttpBenchmark, type TargetFigures } from './http-benchmark.js';
-import { killRunningChildren, runMeasuringChild } from './processes.js';
+import { runMeasuringChild, runOrchestrator } from './processes.js';
 import { computeRatios } from './ratios.js';
 import {
   formatBootstrapTable,
@@ -267,20 +267,4 @@ async function main(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killRunningChildren();
-    process.exit(130);
-  });
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    killRunningChildren();
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runOrchestrator(main);
