@@ -62,7 +62,7 @@ const BODYLESS = Object.freeze({
 /**
  * What {@link hideBody} set aside: the raw request's body headers, while they are changed in
  * place; or, when a hook had set headers over the raw ones (`request.headers = ...`), the
- * headers Fastify showed, while `BODYLESS` is set over them instead.
+ * headers Fastify showed, while the same without their body headers are set over them instead.
  */
 type SetAside =
   | { readonly type?: string; readonly length?: string; readonly encoding?: string }
@@ -136,7 +136,8 @@ function hideBody(request: FastifyRequest): SetAside {
   const { headers } = request;
   const raw = request.raw.headers;
   if (headers !== raw) {
-    request.headers = BODYLESS;
+    // The hook's headers stay, for the app's instance-wide `preValidation` hooks.
+    request.headers = { ...headers, ...BODYLESS };
     return { overlaid: headers as IncomingHttpHeaders };
   }
   const type = raw['content-type'];

@@ -637,9 +637,14 @@ interface SeenHeaders {
   readonly rawHasEncoding: boolean;
 }
 
-/** Where the app's code saw the webhook request: its global guard, and Fastify's `onResponse`. */
+/**
+ * Where the app's code saw the webhook request: its global guard, and its instance-wide Fastify
+ * hooks (`preValidation` runs before the route's own, so it still sees the body hidden).
+ */
 interface HeaderSightings {
   readonly guard: SeenHeaders[];
+  readonly preValidation: SeenHeaders[];
+  readonly preHandler: SeenHeaders[];
   readonly onResponse: SeenHeaders[];
 }
 
@@ -664,7 +669,7 @@ describe('on Fastify, the webhook route hides its body from Fastify only while i
   beforeAll(async () => {
     const adapter = new FastifyAdapter();
     const fastify = adapter.getInstance();
-    sightings = { guard: [], onResponse: [] };
+    sightings = { guard: [], preValidation: [], preHandler: [], onResponse: [] };
     type FastifyRequestLike = Parameters<typeof seenHeaders>[0] & { url: string };
     // A hook of the app's own that sets headers over the raw ones (Fastify's documented
     // `request.headers = ...`), on the requests that ask for it.
@@ -675,13 +680,12 @@ describe('on Fastify, the webhook route hides its body from Fastify only while i
         done();
       },
     );
-    fastify.addHook(
-      'onResponse',
-      (request: FastifyRequestLike, _reply: unknown, done: () => void) => {
-        if (request.url === '/hop/webhook') sightings.onResponse.push(seenHeaders(request));
+    for (const hook of ['preValidation', 'preHandler', 'onResponse'] as const) {
+      fastify.addHook(hook, (request: FastifyRequestLike, _reply: unknown, done: () => void) => {
+        if (request.url === '/hop/webhook') sightings[hook].push(seenHeaders(request));
         done();
-      },
-    );
+      });
+    }
     const nest = await NestFactory.create<NestFastifyApplication>(appModule(true), adapter, {
       logger: false,
     });
@@ -702,8 +706,7 @@ describe('on Fastify, the webhook route hides its body from Fastify only while i
     ['chunked', 'chunks'],
     ['with headers a hook set over the raw ones', 'overlay'],
   ] as const)('a delivery %s: 204, and every header back as sent', async (_name, kind) => {
-    sightings.guard.length = 0;
-    sightings.onResponse.length = 0;
+    for (const seen of Object.values(sightings)) seen.length = 0;
     const { event, body } = eventOfSize(1_500);
     const headers = { ...signed(body), ...(kind === 'overlay' ? { 'x-overlay': 'yes' } : {}) };
     const sent = kind === 'chunks' ? [body.slice(0, 700), body.slice(700)] : body;
@@ -718,6 +721,17 @@ describe('on Fastify, the webhook route hides its body from Fastify only while i
       rawHasEncoding: kind === 'chunks',
     };
     expect(sightings.guard).toEqual([expected]);
+    expect(sightings.preHandler).toEqual([expected]);
     expect(sightings.onResponse).toEqual([expected]);
+    // Only the body headers are hidden from the instance's own `preValidation`, and only those
+    // the request has are changed (an overlay hides them all, over the hook's headers).
+    expect(sightings.preValidation).toEqual([
+      {
+        ...expected,
+        type: undefined,
+        length: kind === 'chunks' ? undefined : '0',
+        encoding: undefined,
+      },
+    ]);
   });
 });
