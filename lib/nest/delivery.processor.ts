@@ -1,7 +1,6 @@
 import {
   Inject,
   Injectable,
-  InternalServerErrorException,
   Logger,
   OnApplicationBootstrap,
   OnModuleDestroy,
@@ -49,6 +48,8 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   private inFlight = 0;
   private readonly onIdle: Array<() => void> = [];
   private draining = false;
+  // Aborted when draining starts: ends the pauses between store calls at once.
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly dispatcher: HopEventsDispatcher,
@@ -135,10 +136,23 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     await this.drain();
   }
 
-  /** Stops taking deliveries (503) and waits for those in progress to be answered. */
+  /**
+   * Stops taking deliveries (503) and waits for those in progress to be answered, and for a
+   * handled event the store refused to get its last try at being recorded.
+   */
   async drain(): Promise<void> {
     this.draining = true;
+    this.closing.abort();
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.onIdle.push(resolve));
+  }
+
+  /** Waits `ms`, or less if the app starts shutting down meanwhile. */
+  private async pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.closing.signal });
+    } catch {
+      // Aborted: the app is shutting down.
+    }
   }
 
   /**
@@ -177,8 +191,10 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
 
   /**
    * While another delivery (here or on another instance) holds the claim, asks the store
-   * again (soon at first, then less often) until the event is completed, or released (the
-   * other delivery failed: answered as it was), or the lease has passed (503).
+   * again (soon at first, then less often) until the event is completed. Answers 503 for Hop
+   * to retry if the claim ends otherwise: released (the other delivery failed) or lapsed (it
+   * outlasted the lease, or its instance died), which the store does not tell apart; or if
+   * the app starts shutting down, or the lease has passed meanwhile.
    */
   private async awaitOtherDelivery(
     event: HopEvent<string>,
@@ -186,31 +202,31 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     trace: HopDeliveryTrace | undefined,
   ): Promise<'completed'> {
     const deadline = Date.now() + this.config.leaseMs;
-    let claim: HopEventClaim = 'processing';
-    for (let attempt = 0; claim === 'processing'; attempt++) {
-      if (this.draining || Date.now() >= deadline) {
-        trace?.failed('concurrent_delivery_pending');
+    for (let attempt = 0; !this.draining && Date.now() < deadline; attempt++) {
+      await this.pause(backoffMs(attempt, CLAIM_POLL_FIRST_MS, CLAIM_POLL_MAX_MS));
+      if (this.draining) break;
+      const claim = await this.claimId(event, store, trace);
+      if (claim === 'completed') return claim;
+      if (claim === 'claimed') {
+        // Not run here: if the other delivery outlasted its lease, it may still be running.
+        await this.release(event, store, trace);
+        trace?.failed('concurrent_delivery_failed');
         throw new ServiceUnavailableException(
-          `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
+          `The delivery handling Hop event ${event.id} failed or outlasted idempotency.leaseSeconds; Hop will retry it`,
         );
       }
-      await sleep(backoffMs(attempt, CLAIM_POLL_FIRST_MS, CLAIM_POLL_MAX_MS));
-      claim = await this.claimId(event, store, trace);
     }
-    if (claim === 'claimed') {
-      await this.release(event, store, trace);
-      trace?.failed('concurrent_delivery_failed');
-      throw new InternalServerErrorException(
-        `A concurrent delivery of Hop event ${event.id} failed; Hop will retry it`,
-      );
-    }
-    return claim;
+    trace?.failed('concurrent_delivery_pending');
+    throw new ServiceUnavailableException(
+      `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
+    );
   }
 
   /**
    * Records a handled event that the store refused (or did not answer in time) again in the
    * background, while this delivery's claim lasts, so that a duplicate waiting on the claim
    * finds the event handled once the store is back; logs it with the event id if it never is.
+   * Shutdown waits for it, and cuts it short to one last try.
    */
   private async completeLater(
     event: HopEvent<string>,
@@ -219,23 +235,29 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     error: unknown,
   ): Promise<void> {
     this.telemetry.recordStoreError('complete', error instanceof HopTimeoutError);
-    for (let attempt = 0; ; attempt++) {
-      const pauseMs = backoffMs(attempt, COMPLETE_RETRY_FIRST_MS, COMPLETE_RETRY_MAX_MS);
-      if (this.draining || Date.now() + pauseMs >= leaseEnds) break;
-      await sleep(pauseMs);
-      try {
-        await this.bounded(store.complete(event.id));
-        return;
-      } catch (again) {
-        this.telemetry.recordStoreError('complete', again instanceof HopTimeoutError);
-        error = again;
+    this.inFlight += 1;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const pauseMs = backoffMs(attempt, COMPLETE_RETRY_FIRST_MS, COMPLETE_RETRY_MAX_MS);
+        if (Date.now() + pauseMs >= leaseEnds) break;
+        await this.pause(pauseMs);
+        try {
+          await this.bounded(store.complete(event.id));
+          return;
+        } catch (again) {
+          this.telemetry.recordStoreError('complete', again instanceof HopTimeoutError);
+          error = again;
+        }
+        if (this.draining) break;
       }
+      this.logger.error(
+        `Hop event ${event.id} (${event.event}) was handled, but the event store could not record it: ${describeError(error)}. ` +
+          `It was acknowledged; a redelivery of it after idempotency.leaseSeconds would run its handlers again`,
+        (error as Error)?.stack,
+      );
+    } finally {
+      this.settled();
     }
-    this.logger.error(
-      `Hop event ${event.id} (${event.event}) was handled, but the event store could not record it: ${describeError(error)}. ` +
-        `It was acknowledged; a redelivery of it after idempotency.leaseSeconds would run its handlers again`,
-      (error as Error)?.stack,
-    );
   }
 
   private assertFresh(

@@ -6,9 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   HopWebhooksModule,
+  InMemoryHopEventStore,
   OnHopEvent,
   RedisHopEventStore,
   type HopEvent,
+  type HopEventClaim,
   type HopWebhooksModuleOptions,
 } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent, signHopDelivery } from '../../lib/testing/index.js';
@@ -25,11 +27,14 @@ class CountingHandler {
   readonly succeeded = new Map<string, number>();
   readonly failFirstAttempt = new Set<string>();
   delayMs = 0;
+  /** When set, handlers wait for it after starting. */
+  gate?: Promise<void>;
 
   @OnHopEvent('*')
   async handle(event: HopEvent): Promise<void> {
     this.started.set(event.id, (this.started.get(event.id) ?? 0) + 1);
     if (this.delayMs > 0) await sleep(this.delayMs);
+    await this.gate;
     if (this.failFirstAttempt.delete(event.id)) throw new Error('transient failure');
     this.succeeded.set(event.id, (this.succeeded.get(event.id) ?? 0) + 1);
   }
@@ -49,6 +54,23 @@ function startCountingApp(
   });
 }
 
+/** The in-memory store, counting the claims asked of it. */
+class ClaimCountingStore extends InMemoryHopEventStore {
+  claims = 0;
+
+  override claim(eventId: string, leaseMs: number): Promise<HopEventClaim> {
+    this.claims += 1;
+    return super.claim(eventId, leaseMs);
+  }
+}
+
+/** A promise the test resolves when it chooses. */
+function opened(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
 describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
   let server: TestApp;
   let handler: CountingHandler;
@@ -57,10 +79,28 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     server = await startCountingApp(adapter, options);
     handler = server.app.get(CountingHandler);
   };
+  // A handler held by a test is let go, so that the app can close even if the test failed.
+  let gate: ReturnType<typeof opened> | undefined;
   afterEach(async () => {
+    gate?.open();
+    gate = undefined;
     await server?.close();
     server = undefined as never;
   });
+
+  /**
+   * Sends an event whose handler is held (until `gate` opens) and a duplicate of it, and
+   * resolves once the store was asked `claims` times: the duplicate is waiting on the claim.
+   */
+  async function holdWithDuplicate(store: ClaimCountingStore, claims: number) {
+    gate = opened();
+    handler.gate = gate.promise;
+    const event = buildHopEvent('project.updated');
+    const first = postHopEvent(server.url(), event, SECRET);
+    const duplicate = postHopEvent(server.url(), event, SECRET);
+    await expect.poll(() => store.claims, { timeout: 10_000 }).toBeGreaterThanOrEqual(claims);
+    return { event, first, duplicate };
+  }
 
   it('acknowledges a duplicate delivery without running the handlers again', async () => {
     await restart();
@@ -81,7 +121,7 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     expect(handler.started.get(event.id)).toBe(1);
   });
 
-  it('gives concurrent duplicates of a failing delivery the same 500', async () => {
+  it('answers a concurrent duplicate of a failing delivery 503, without running it again', async () => {
     await restart();
     handler.delayMs = 100;
     const event = buildHopEvent('project.updated');
@@ -89,8 +129,45 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     const statuses = await Promise.all(
       [1, 2].map(async () => (await postHopEvent(server.url(), event, SECRET)).status),
     );
-    expect(statuses).toEqual([500, 500]);
+    expect(statuses).toEqual([500, 503]);
     expect(handler.started.get(event.id)).toBe(1);
+    // Released by both: Hop's retry runs it.
+    expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+    expect(handler.started.get(event.id)).toBe(2);
+  });
+
+  it('answers a duplicate 503 when the claim it waits on lapses, and runs nothing twice', async () => {
+    const clock = { ms: Date.now() };
+    const store = new ClaimCountingStore({ now: () => clock.ms });
+    await restart({ idempotency: { store, leaseSeconds: 60 } });
+    // The first delivery's claim, the duplicate's, and one of its asking again.
+    const { event, first, duplicate } = await holdWithDuplicate(store, 3);
+    clock.ms += 61_000;
+    const answer = await duplicate;
+    expect(answer.status).toBe(503);
+    expect(await answer.text()).toContain('failed or outlasted idempotency.leaseSeconds');
+    // The first delivery is still running: the duplicate did not run the event beside it.
+    expect(handler.started.get(event.id)).toBe(1);
+    gate?.open();
+    expect((await first).status).toBe(204);
+    expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+    expect(handler.started.get(event.id)).toBe(1);
+  });
+
+  it('answers a duplicate waiting on a claim 503 when the app shuts down, asking the store no more', async () => {
+    const store = new ClaimCountingStore();
+    await restart({ idempotency: { store } });
+    // Asked again four times already, the duplicate pauses 800 ms before the next.
+    const { first, duplicate } = await holdWithDuplicate(store, 6);
+    const claimsWhenClosing = store.claims;
+    const closing = server.app.close();
+    expect((await duplicate).status).toBe(503);
+    // Its pause before asking the store again was cut short: it did not ask again.
+    expect(store.claims).toBe(claimsWhenClosing);
+    gate?.open();
+    expect((await first).status).toBe(204);
+    await closing;
+    server = undefined as never;
   });
 
   it('runs the handlers again on the retry of a failed delivery, and then never again', async () => {

@@ -84,7 +84,10 @@ describe.each(ADAPTERS)('an idempotency store that fails, on %s', (adapter) => {
     });
     handler = server.app.get(Handler);
   }
-  afterEach(() => server.close());
+  afterEach(async () => {
+    await server?.close();
+    server = undefined as never;
+  });
 
   const deliver = async (event: HopEvent<string>) =>
     (await postHopEvent(server.url(), event, SECRET)).status;
@@ -133,6 +136,19 @@ describe.each(ADAPTERS)('an idempotency store that fails, on %s', (adapter) => {
       expect(errors()).not.toContain('could not record it');
     },
   );
+
+  it('gives a handled event the store refused a last try at being recorded when the app shuts down', async () => {
+    await start();
+    store.failNext('complete', 'fail');
+    const event = buildHopEvent('project.updated');
+    expect(await deliver(event)).toBe(204);
+    // At once, within the background retry's first pause: shutdown cuts it short and waits.
+    const { logger } = server;
+    await server.close();
+    server = undefined as never;
+    expect(await store.claim(event.id, 1_000)).toBe('completed');
+    expect(logger.lines('error').join('\n')).not.toContain('could not record it');
+  });
 
   it.each<[Fault]>([['fail'], ['hang'], ['late']])(
     'answers 503 when releasing a failed delivery does not succeed in time (%s); a retry runs it',

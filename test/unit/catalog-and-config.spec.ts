@@ -5,6 +5,7 @@ import { HOP_EVENTS, isHopEventName } from '../../lib/core/events.catalog.js';
 import { HOP_SIGNATURE_HEADER, verifyHopSignature } from '../../lib/core/signature.js';
 import { HopConfigurationError } from '../../lib/core/errors.js';
 import { resolveHopWebhooksConfig } from '../../lib/nest/webhooks.config.js';
+import { InMemoryHopEventStore } from '../../lib/stores/memory-event.store.js';
 import { resolveHopWebhooksRoute } from '../../lib/nest/webhooks.route.js';
 import type {
   HopWebhooksModuleOptions,
@@ -275,6 +276,22 @@ describe('resolveHopWebhooksConfig', () => {
       eventPrefix: 'hop',
       logging: 'startup',
     });
+  });
+
+  it('fills in the defaults the README lists', () => {
+    const config = resolveHopWebhooksConfig({ secret: SECRET });
+    expect(config).toMatchObject({
+      leaseMs: 300_000,
+      storeTimeoutMs: 2_000,
+      maxEventAgeMs: null,
+      clockSkewMs: 60_000,
+      handlerTimeoutMs: null,
+      bodyLimit: 1_048_576,
+      api: null,
+      queue: null,
+    });
+    expect(config.store).toBeInstanceOf(InMemoryHopEventStore);
+    expect(config.store).toMatchObject({ capacity: 10_000, ttlMs: 86_400_000 });
   });
 
   it('keeps the options given', () => {
