@@ -9,6 +9,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { describeError } from '../core/errors.js';
@@ -44,11 +45,13 @@ const COMPLETE_RETRY_MAX_MS = 500;
 @Injectable()
 export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('HopWebhooks');
-  // How many deliveries are in progress, and who waits for them to be answered (shutdown).
+  // How many deliveries are in progress (and handled events being recorded again in the
+  // background), and who waits for them to end (shutdown).
   private inFlight = 0;
   private readonly onIdle: Array<() => void> = [];
   private draining = false;
-  // Aborted when draining starts: ends the pauses between store calls at once.
+  // Aborted when draining starts: ends the pauses between store calls at once. Each pause
+  // listens to it while it lasts, and a store outage can make hundreds at once.
   private readonly closing = new AbortController();
 
   constructor(
@@ -60,6 +63,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     @Optional() modules?: ModulesContainer,
   ) {
     drainFirstOnNest11(modules, HopDeliveryProcessor);
+    setMaxListeners(0, this.closing.signal);
   }
 
   /**

@@ -139,15 +139,36 @@ describe.each(ADAPTERS)('an idempotency store that fails, on %s', (adapter) => {
 
   it('gives a handled event the store refused a last try at being recorded when the app shuts down', async () => {
     await start();
-    store.failNext('complete', 'fail');
+    store.failNext('complete', 'hang');
     const event = buildHopEvent('project.updated');
-    expect(await deliver(event)).toBe(204);
-    // At once, within the background retry's first pause: shutdown cuts it short and waits.
+    const answer = deliver(event);
+    await expect.poll(() => handler.started.get(event.id), { timeout: 10_000 }).toBe(1);
+    // Shutting down while the record waits on the store: once it times out, it is tried again
+    // at once rather than after a pause, and the shutdown waits for that try.
     const { logger } = server;
-    await server.close();
+    const closing = server.close();
+    expect(await answer).toBe(204);
+    await closing;
     server = undefined as never;
     expect(await store.claim(event.id, 1_000)).toBe('completed');
     expect(logger.lines('error').join('\n')).not.toContain('could not record it');
+  });
+
+  it('keeps many handled events the store refuses trying again without a listener warning', async () => {
+    await start();
+    store.failNext('complete', 'fail', 1_000);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const events = Array.from({ length: 12 }, () => buildHopEvent('project.updated'));
+      expect(await Promise.all(events.map(deliver))).toEqual(events.map(() => 204));
+      // Each is in its first pause before trying again; a warning would have been emitted.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it.each<[Fault]>([['fail'], ['hang'], ['late']])(
