@@ -88,6 +88,7 @@ export class HopApiClient {
 
   private async attempt<T>(method: Method, path: string, body: unknown): Promise<Attempt<T>> {
     let response: Response;
+    let text: string;
     try {
       response = await fetch(`${this.config.baseUrl}${path}`, {
         method,
@@ -99,6 +100,9 @@ export class HopApiClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.config.timeoutMs),
       });
+      // The timeout covers the body too: headers followed by a stalled or cut-off body are no
+      // answer, so they fail (and are retried) like a request that got none.
+      text = await response.text();
     } catch (error) {
       const timedOut = (error as Error)?.name === 'TimeoutError';
       return {
@@ -111,7 +115,6 @@ export class HopApiClient {
         ),
       };
     }
-    const text = await response.text().catch(() => '');
     const json = readJsonObject(text);
     const envelope = typeof json === 'string' ? undefined : (json as HopApiEnvelope<T>);
     if (response.ok && envelope?.success !== false) {

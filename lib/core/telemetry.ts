@@ -52,7 +52,6 @@ export type HopDeliveryErrorType =
   | 'queue_unavailable'
   | 'handler_failed'
   | 'listener_failed'
-  | 'concurrent_delivery_failed'
   | 'concurrent_delivery_pending'
   | 'connection_closed';
 
@@ -154,8 +153,9 @@ export class HopTelemetry {
   /**
    * Starts the trace of the delivery this request brings: a span, a child of the span active
    * now (the HTTP server span of the app's instrumentation, if any), counted in flight. It is
-   * kept on the request under {@link HOP_DELIVERY} and ends when the response has gone out
-   * or the connection closed. `undefined` when nothing records.
+   * kept on the request under {@link HOP_DELIVERY} and ends when the response has gone out,
+   * or, if the connection closed first, once the app has answered anyway. `undefined` when
+   * nothing records.
    */
   traceRequest(
     request: { [HOP_DELIVERY]?: HopDeliveryTrace },
@@ -176,7 +176,7 @@ export class HopTelemetry {
       recording ? trace.setSpan(parent, span) : parent,
     );
     request[HOP_DELIVERY] = delivery;
-    response.once('close', () => delivery.end(response.statusCode, response.writableFinished));
+    response.once('close', () => delivery.closed(response));
     return delivery;
   }
 
@@ -350,26 +350,41 @@ export class HopDeliveryTrace {
   }
 
   /**
-   * Closes the delivery with the status its response went out with (`finished`), or as cut
-   * off when the connection closed first. An outcome no step named follows the status: 2xx
-   * handled, 5xx failed, else refused, with the status as `error.type`.
+   * The response's connection closed. The delivery ends then if the app had answered; cut off
+   * before, it ends when the app answers to no one, so that it counts in flight while its
+   * handlers run on and what its steps learn after the hang-up (a body cut short, a handler
+   * that failed) is recorded.
+   * @internal
    */
-  end(status: number, finished: boolean): void {
+  closed(response: ServerResponse): void {
+    if (response.writableEnded) this.end(response.statusCode, response.writableFinished);
+    // `end()` on a closed response emits `prefinish` only: with the socket gone, no `finish`.
+    else response.once('prefinish', () => this.end(response.statusCode, false));
+  }
+
+  /**
+   * Closes the delivery with the status its response went out with (`answered`), or with none
+   * when the connection closed first: it then failed for `connection_closed`, unless a step
+   * gave a reason. An outcome no step named follows the status: 2xx handled, 5xx failed, else
+   * refused, with the status as `error.type`.
+   */
+  private end(status: number, answered: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    if (!finished) this.failed('connection_closed');
+    if (!answered && this.errorType === undefined) this.failed('connection_closed');
     const outcome = this.outcome ?? outcomeOfStatus(status);
     const errorType =
       this.errorType ?? (outcome === 'refused' || outcome === 'failed' ? `${status}` : undefined);
-    const attributes: Attributes = {
-      [HOP_ATTRIBUTES.outcome]: outcome,
-      [HOP_ATTRIBUTES.status]: status,
-    };
+    // Unanswered, `statusCode` is only what would have gone out (Node's 200, Nest's 204).
+    const attributes: Attributes = answered
+      ? { [HOP_ATTRIBUTES.outcome]: outcome, [HOP_ATTRIBUTES.status]: status }
+      : { [HOP_ATTRIBUTES.outcome]: outcome };
     if (this.eventName !== undefined) attributes[HOP_ATTRIBUTES.eventName] = this.eventName;
     if (errorType !== undefined) attributes[HOP_ATTRIBUTES.errorType] = errorType;
     this.span.setAttributes(attributes);
-    // As for an HTTP server span: a 4xx is the sender's error, not this delivery's.
-    if (status >= 500 || !finished) {
+    // As for an HTTP server span: a 4xx is the sender's error, not this delivery's; so is a
+    // body the sender cut short.
+    if (answered ? status >= 500 : outcome === 'failed') {
       this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
     }
     this.span.end();

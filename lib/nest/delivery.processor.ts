@@ -160,8 +160,8 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
   }
 
   /**
-   * Runs the handlers if this delivery claims the event id; acknowledges it if they already
-   * succeeded; waits while another delivery (here or on another instance) runs them.
+   * Runs the handlers if this delivery claims the event id (at once, or once another delivery
+   * holding it let it go); acknowledges it if they already succeeded.
    */
   private async deliverOnce(
     event: HopEvent<string>,
@@ -195,30 +195,22 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
 
   /**
    * While another delivery (here or on another instance) holds the claim, asks the store
-   * again (soon at first, then less often) until the event is completed. Answers 503 for Hop
-   * to retry if the claim ends otherwise: released (the other delivery failed) or lapsed (it
-   * outlasted the lease, or its instance died), which the store does not tell apart; or if
-   * the app starts shutting down, or the lease has passed meanwhile.
+   * again (soon at first, then less often) until the event is completed, or the claim is this
+   * delivery's: the other one released it (its handlers failed) or let it lapse (its instance
+   * died, or it outlasted the lease), and this one runs the handlers. Answers 503 for Hop to
+   * retry if the app starts shutting down, or the lease has passed meanwhile.
    */
   private async awaitOtherDelivery(
     event: HopEvent<string>,
     store: HopEventStore,
     trace: HopDeliveryTrace | undefined,
-  ): Promise<'completed'> {
+  ): Promise<HopEventClaim> {
     const deadline = Date.now() + this.config.leaseMs;
     for (let attempt = 0; !this.draining && Date.now() < deadline; attempt++) {
       await this.pause(backoffMs(attempt, CLAIM_POLL_FIRST_MS, CLAIM_POLL_MAX_MS));
       if (this.draining) break;
       const claim = await this.claimId(event, store, trace);
-      if (claim === 'completed') return claim;
-      if (claim === 'claimed') {
-        // Not run here: if the other delivery outlasted its lease, it may still be running.
-        await this.release(event, store, trace);
-        trace?.failed('concurrent_delivery_failed');
-        throw new ServiceUnavailableException(
-          `The delivery handling Hop event ${event.id} failed or outlasted idempotency.leaseSeconds; Hop will retry it`,
-        );
-      }
+      if (claim !== 'processing') return claim;
     }
     trace?.failed('concurrent_delivery_pending');
     throw new ServiceUnavailableException(

@@ -32,15 +32,18 @@ const WORKER_KEYS: ReadonlySet<string> = new Set([
   'stalledIntervalMs',
   'maxStalledCount',
 ]);
+const BACKOFF_KEYS: ReadonlySet<string> = new Set(['type', 'delayMs']);
+// BullMQ's own options spell the pause `delay`: the likeliest slip when copying its docs.
+const BACKOFF_HINTS: Readonly<Record<string, string>> = {
+  delay: 'the pause is `queue.backoff.delayMs`, in milliseconds',
+};
 
 /** Validates `queue`, naming the option at fault. */
 export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueueConfig {
   if (typeof options !== 'object' || options === null) {
     fail('`queue` must be an object: { queue, worker?, attempts?, backoff?, … }');
   }
-  for (const key of Object.keys(options)) {
-    if (!QUEUE_KEYS.has(key)) fail(`unknown option \`queue.${key}\``);
-  }
+  refuseUnknownKeys(options, QUEUE_KEYS, 'queue');
   const { queue } = options;
   if (
     typeof queue?.add !== 'function' ||
@@ -52,21 +55,13 @@ export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueu
       "`queue.queue` must be a BullMQ Queue: @InjectQueue('hop') with @nestjs/bullmq, or new Queue('hop', { connection })",
     );
   }
-  const backoff = options.backoff ?? { type: 'exponential', delayMs: 1_000 };
-  if (
-    typeof backoff !== 'object' ||
-    backoff === null ||
-    (backoff.type !== 'exponential' && backoff.type !== 'fixed')
-  ) {
-    fail("`queue.backoff` must be { type: 'exponential' | 'fixed', delayMs }");
-  }
   const keepFailed = options.keepFailedSeconds ?? false;
   return {
     queue,
     worker: options.worker === false ? null : resolveWorker(options.worker ?? {}),
     jobOptions: {
       attempts: whole(options.attempts, 'queue.attempts', 5),
-      backoff: { type: backoff.type, delay: whole(backoff.delayMs, 'queue.backoff.delayMs', 0, 0) },
+      backoff: resolveBackoff(options.backoff),
       removeOnComplete: {
         age: whole(options.keepCompletedSeconds, 'queue.keepCompletedSeconds', 86_400),
       },
@@ -81,9 +76,7 @@ function resolveWorker(worker: HopQueueWorkerOptions): Required<HopQueueWorkerOp
   if (typeof worker !== 'object' || worker === null) {
     fail('`queue.worker` must be an object ({ concurrency?, … }) or false');
   }
-  for (const key of Object.keys(worker)) {
-    if (!WORKER_KEYS.has(key)) fail(`unknown option \`queue.worker.${key}\``);
-  }
+  refuseUnknownKeys(worker, WORKER_KEYS, 'queue.worker');
   return {
     concurrency: whole(worker.concurrency, 'queue.worker.concurrency', 10),
     lockDurationMs: milliseconds(worker.lockDurationMs, 'queue.worker.lockDurationMs', 30_000),
@@ -94,6 +87,33 @@ function resolveWorker(worker: HopQueueWorkerOptions): Required<HopQueueWorkerOp
     ),
     maxStalledCount: whole(worker.maxStalledCount, 'queue.worker.maxStalledCount', 1, 0),
   };
+}
+
+/** Without `backoff`, or without its `delayMs`, the first retry waits 1 s. */
+function resolveBackoff(backoff: unknown = { type: 'exponential' }): HopQueueJobOptions['backoff'] {
+  if (typeof backoff !== 'object' || backoff === null) {
+    fail("`queue.backoff` must be an object: { type: 'exponential' | 'fixed', delayMs? }");
+  }
+  refuseUnknownKeys(backoff, BACKOFF_KEYS, 'queue.backoff', BACKOFF_HINTS);
+  const { type, delayMs } = backoff as { type?: unknown; delayMs?: unknown };
+  if (type !== 'exponential' && type !== 'fixed') {
+    fail(`\`queue.backoff.type\` must be 'exponential' or 'fixed', got ${JSON.stringify(type)}`);
+  }
+  return { type, delay: whole(delayMs, 'queue.backoff.delayMs', 1_000, 0) };
+}
+
+/** Stops the app at the first key of `options` that is not one of `known`. */
+function refuseUnknownKeys(
+  options: object,
+  known: ReadonlySet<string>,
+  option: string,
+  hints: Readonly<Record<string, string>> = {},
+): void {
+  for (const key of Object.keys(options)) {
+    if (known.has(key)) continue;
+    const hint = Object.hasOwn(hints, key) ? `: ${hints[key]}` : '';
+    fail(`unknown option \`${option}.${key}\`${hint}`);
+  }
 }
 
 /** A positive whole number of milliseconds that a Node timer can wait, or its default. */

@@ -132,10 +132,11 @@ export interface HopQueueOptions {
    */
   attempts?: number;
   /**
-   * The pause before each retry: `exponential` doubles `delayMs` each time.
+   * The pause before each retry: `exponential` doubles `delayMs` each time. `delayMs` is in
+   * milliseconds (BullMQ's own option is `delay`) and is 1_000 when left out.
    * @default { type: 'exponential', delayMs: 1_000 }
    */
-  backoff?: { type: 'exponential' | 'fixed'; delayMs: number };
+  backoff?: { type: 'exponential' | 'fixed'; delayMs?: number };
   /**
    * How long a completed job (and so its event id) is kept: a redelivery of the event within
    * this time adds nothing. After it, a redelivery runs the handlers again, unless

@@ -61,9 +61,7 @@ export async function probeHopEventStore(
   timeoutMs: number,
 ): Promise<HopEventStoreProbe> {
   if (store === null) return { store: 'none', status: 'up' };
-  // A store written as an object literal (or without a prototype) has no class name to show.
-  const className = (store.constructor as { name?: string } | undefined)?.name;
-  const name = className && className !== 'Object' ? className : 'custom store';
+  const name = hopEventStoreName(store);
   if (store.inProcess === true) return { store: name, status: 'up' };
   if (store.ping === undefined) return { store: name, status: 'unchecked' };
   try {
@@ -72,6 +70,17 @@ export async function probeHopEventStore(
   } catch (error) {
     return { store: name, status: 'down', error: describeError(error) };
   }
+}
+
+/**
+ * How health reports name a store: its class, or `none` when idempotency is off.
+ * @internal
+ */
+export function hopEventStoreName(store: HopEventStore | null): string {
+  if (store === null) return 'none';
+  // A store written as an object literal (or without a prototype) has no class name to show.
+  const className = (store.constructor as { name?: string } | undefined)?.name;
+  return className && className !== 'Object' ? className : 'custom store';
 }
 
 /**

@@ -12,15 +12,17 @@ import {
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { once } from 'node:events';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi, type TestContext } from 'vitest';
 import { HopWebhooksHealthIndicator } from '../../lib/health/index.js';
 import {
   HopWebhooksModule,
   RedisHopEventStore,
   type HopEventStore,
   type HopWebhooksModuleOptions,
+  type HopQueueWorkerOptions,
 } from '../../lib/index.js';
-import { startRestartableRedis } from '../src/redis-server.js';
+import { buildHopEvent, postHopEvent } from '../../lib/testing/index.js';
+import { startRedis, startRestartableRedis } from '../src/redis-server.js';
 import {
   ADAPTERS,
   startTestApp,
@@ -320,7 +322,7 @@ describe.each(ADAPTERS)('GET /health on %s in queue mode', (adapter) => {
             [KEY]: {
               status: 'up',
               store: 'InMemoryHopEventStore',
-              store_status: 'up',
+              store_status: 'unused',
               queue: `hop-health-${adapter}`,
               queue_status: 'up',
             },
@@ -336,7 +338,7 @@ describe.each(ADAPTERS)('GET /health on %s in queue mode', (adapter) => {
           error: {
             [KEY]: expect.objectContaining({
               status: 'down',
-              store_status: 'up',
+              store_status: 'unused',
               queue: `hop-health-${adapter}`,
               queue_status: 'down',
               queue_error: expect.any(String),
@@ -354,3 +356,88 @@ describe.each(ADAPTERS)('GET /health on %s in queue mode', (adapter) => {
     }
   });
 });
+
+describe.each(ADAPTERS)(
+  'GET /health on %s in queue mode, its idempotency store down',
+  (adapter) => {
+    /**
+     * A queue-mode app whose queue's Redis answers and whose RedisHopEventStore's redis-server
+     * was killed; skips the test where there is no redis-server.
+     */
+    async function startWithStoreDown(
+      context: TestContext,
+      worker: HopQueueWorkerOptions | false,
+    ): Promise<{ app: TestApp; queue: Queue }> {
+      const [queueRedis, storeRedis] = await Promise.all([startRedis(), startRestartableRedis()]);
+      context.onTestFinished(async () => {
+        if (!('unavailable' in queueRedis)) await queueRedis.stop();
+        if (!('unavailable' in storeRedis)) await storeRedis.stop();
+      });
+      if ('unavailable' in queueRedis) return context.skip(queueRedis.unavailable);
+      if ('unavailable' in storeRedis) return context.skip(storeRedis.unavailable);
+      const { hostname, port } = new URL(queueRedis.url);
+      const queue = new Queue(`hop-health-${adapter}-${worker === false ? 'receiver' : 'worker'}`, {
+        connection: { host: hostname, port: Number(port) },
+      });
+      const client = new Redis(storeRedis.url);
+      client.on('error', () => {});
+      context.onTestFinished(async () => {
+        await queue.close();
+        client.disconnect();
+      });
+      if (client.status !== 'ready') await once(client, 'ready');
+      await storeRedis.kill('SIGKILL');
+      const app = await startHealthApp(adapter, OWN_MODULE, {
+        idempotency: { store: new RedisHopEventStore(client), storeTimeoutMs: STORE_TIMEOUT_MS },
+        queue: { queue, worker, addTimeoutMs: STORE_TIMEOUT_MS },
+      });
+      // Registered last, so run first: the app closes before its queue and Redis go.
+      context.onTestFinished(() => app.close());
+      return { app, queue };
+    }
+
+    it('is up (200), the store unused and its queue up, on an instance that only queues (worker: false), which takes deliveries without the store', async (context) => {
+      const { app, queue } = await startWithStoreDown(context, false);
+      const event = buildHopEvent('project.updated');
+
+      expect((await postHopEvent(app.url(), event, SECRET)).status).toBe(204);
+      expect(await queue.getJobState(event.id)).toBe('waiting');
+      expect(await getHealth(app)).toEqual({
+        status: 200,
+        body: expect.objectContaining({
+          status: 'ok',
+          info: {
+            [KEY]: {
+              status: 'up',
+              store: 'RedisHopEventStore',
+              store_status: 'unused',
+              queue: queue.name,
+              queue_status: 'up',
+            },
+          },
+          error: {},
+        }),
+      });
+    });
+
+    it('is down (503), the store down, on an instance that runs a worker, whose jobs need the store', async (context) => {
+      const { app, queue } = await startWithStoreDown(context, {});
+      expect(await getHealth(app)).toEqual({
+        status: 503,
+        body: expect.objectContaining({
+          status: 'error',
+          error: {
+            [KEY]: {
+              status: 'down',
+              store: 'RedisHopEventStore',
+              store_status: 'down',
+              error: expect.any(String),
+              queue: queue.name,
+              queue_status: 'up',
+            },
+          },
+        }),
+      });
+    });
+  },
+);

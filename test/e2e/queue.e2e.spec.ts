@@ -20,6 +20,7 @@ import {
   type HopWebhooksModuleOptions,
 } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent } from '../../lib/testing/index.js';
+import { ClaimCountingStore } from '../src/claim-counting-store.js';
 import { HopSender } from '../src/hop-sender.js';
 import {
   startRedis,
@@ -405,6 +406,28 @@ describe('queue mode', () => {
         expect(job.data.failures?.map(({ attempt }) => attempt)).toEqual([1, 2]);
         expect(handler.startedFor(event)).toBe(3);
         expect(handler.finishedFor(event)).toBe(1);
+      });
+
+      it('runs, in one attempt, a job whose event a dead worker had claimed, once that claim lapses', async (context) => {
+        const queue = openQueue(uniqueQueueName(), connection(context));
+        const clock = { ms: Date.now() };
+        const store = new ClaimCountingStore({ now: () => clock.ms });
+        const event = buildHopEvent('project.updated');
+        // The claim of a worker killed while it ran the event's job.
+        expect(await store.claim(event.id, 60_000)).toBe('claimed');
+        const app = await startQueueApp(adapter, {
+          idempotency: { store, leaseSeconds: 60 },
+          queue: { queue, attempts: 1 },
+        });
+
+        expect(await deliver(app, event)).toBe(204);
+        // This worker's claim, and one of its asking again: it waits on the dead one's.
+        await expect.poll(() => store.claims, SETTLED).toBeGreaterThanOrEqual(3);
+        clock.ms += 61_000;
+        const job = await jobIn(queue, event, 'completed');
+        expect(job.attemptsMade).toBe(1);
+        expect(job.data.failures).toBeUndefined();
+        expect(app.app.get(CountingHandler).finishedFor(event)).toBe(1);
       });
 
       it('completes a job whose only failure is a handler’s with suppressErrors', async (context) => {

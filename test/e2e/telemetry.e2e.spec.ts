@@ -7,6 +7,7 @@ import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Queue } from 'bullmq';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   HopWebhooksModule,
@@ -159,6 +160,38 @@ async function post(
   return { status: response.status, traceId, senderSpanId };
 }
 
+/** A delivery sent on a connection of its own, which the sender closes before the answer. */
+interface CutOff {
+  readonly traceId: string;
+  hangUp(): void;
+}
+
+/**
+ * Sends a signed delivery's headers and the first `part` of its body (all of it unless told),
+ * in a W3C trace as {@link post} does, and keeps the connection open until `hangUp`.
+ */
+function sendThenHangUp(app: App, event: HopEvent<string>, part = 1): CutOff {
+  const { body, headers } = signHopDelivery(event, SECRET);
+  const bytes = Buffer.from(body);
+  const traceId = randomBytes(16).toString('hex');
+  const url = new URL(app.server.url());
+  const head = [
+    `POST ${url.pathname} HTTP/1.1`,
+    `host: ${url.host}`,
+    `content-length: ${bytes.length}`,
+    `traceparent: 00-${traceId}-${randomBytes(8).toString('hex')}-01`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  const socket = connect(Number(url.port), url.hostname);
+  socket.write(
+    Buffer.concat([
+      Buffer.from(`${head.join('\r\n')}\r\n\r\n`),
+      bytes.subarray(0, Math.floor(bytes.length * part)),
+    ]),
+  );
+  return { traceId, hangUp: () => socket.destroy() };
+}
+
 function deliver(
   app: Pick<App, 'server'>,
   event: HopEvent<string>,
@@ -266,7 +299,7 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
   afterAll(() => sdk.shutdown());
 
   /** The spans of one delivery, once its own has ended. */
-  async function spansOf(answer: Answer) {
+  async function spansOf(answer: Pick<Answer, 'traceId'>) {
     const ofKind = (kind: SpanKind) =>
       sdk.spansOf(answer.traceId).filter((span) => span.kind === kind);
     await expect
@@ -557,6 +590,61 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
           'hop.delivery.outcome': 'handled',
           'http.response.status_code': 204,
         }),
+      ]);
+    });
+
+    it('records a delivery whose sender hung up before the answer once its handlers end: failed, with no status', async () => {
+      const cutOff = sendThenHangUp(app, buildHopEvent('project.updated'));
+      await expect.poll(() => app.gated.waiting).toBe(1);
+      cutOff.hangUp();
+      // The HTTP server span ends when the connection closes; the handler runs on.
+      await expect
+        .poll(() => sdk.spansOf(cutOff.traceId).some((span) => span.kind === SpanKind.SERVER))
+        .toBe(true);
+      expect(await pointsOf('hop.webhook.active_deliveries')).toEqual([point(1, {})]);
+
+      app.gated.release();
+      const { delivery } = await spansOf(cutOff);
+      expect(delivery.attributes).toMatchObject({
+        'hop.delivery.outcome': 'failed',
+        'error.type': 'connection_closed',
+      });
+      expect(delivery.attributes).not.toHaveProperty('http.response.status_code');
+      expect(delivery.status.code).toBe(SpanStatusCode.ERROR);
+
+      const metrics = await sdk.collectMetrics();
+      expect(metrics.get('hop.webhook.active_deliveries')).toEqual([point(0, {})]);
+      expect(metrics.get('hop.webhook.deliveries')).toEqual([
+        point(1, {
+          'messaging.destination.name': 'project.updated',
+          'hop.delivery.outcome': 'failed',
+          'error.type': 'connection_closed',
+        }),
+      ]);
+    });
+
+    it('records a delivery whose sender hung up halfway through the body as refused for body_incomplete, with no status', async () => {
+      const cutOff = sendThenHangUp(app, buildHopEvent('project.updated'), 0.5);
+      // Being read: the first half is in, the rest never comes.
+      await expect.poll(() => pointsOf('hop.webhook.active_deliveries')).toEqual([point(1, {})]);
+      cutOff.hangUp();
+
+      const { delivery, handlers } = await spansOf(cutOff);
+      expect(delivery.attributes).toEqual({
+        'messaging.system': 'hop',
+        'messaging.operation.name': 'process',
+        'messaging.operation.type': 'process',
+        'hop.delivery.outcome': 'refused',
+        'error.type': 'body_incomplete',
+      });
+      // As for a 4xx: the sender's error, not the receiver's.
+      expect(delivery.status.code).toBe(SpanStatusCode.UNSET);
+      expect(handlers).toEqual([]);
+
+      const metrics = await sdk.collectMetrics();
+      expect(metrics.get('hop.webhook.active_deliveries')).toEqual([point(0, {})]);
+      expect(metrics.get('hop.webhook.deliveries')).toEqual([
+        point(1, { 'hop.delivery.outcome': 'refused', 'error.type': 'body_incomplete' }),
       ]);
     });
 

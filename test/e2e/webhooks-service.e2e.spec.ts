@@ -20,7 +20,11 @@ import {
   type HopApiEmulatorOptions,
   type HopEmulatorRequest,
 } from '../../lib/testing/index.js';
-import { startFixedAnswerServer, type FixedAnswerServer } from '../src/fixed-answer-server.js';
+import {
+  startAnsweringServer,
+  startFixedAnswerServer,
+  type FixedAnswerServer,
+} from '../src/fixed-answer-server.js';
 import { CallRecorder, RoutingHandlers } from '../src/recording-handlers.js';
 import { ADAPTERS, startTestApp, startupError, type TestApp } from '../src/test-app.js';
 
@@ -100,6 +104,23 @@ async function elapsedMs(run: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await run();
   return performance.now() - start;
+}
+
+/**
+ * A loopback server that answers 200 with Hop's headers and the start of an envelope, then lets
+ * the rest of the body stall or cuts the connection: the emulator's `delayNext` holds back the
+ * whole answer, headers included, so it cannot stand for this.
+ */
+function startBodyBreakingServer(ending: 'stall' | 'cut'): Promise<FixedAnswerServer> {
+  const envelope = '{"success":true,"data":{"webhooks":[]}}';
+  return startAnsweringServer((response) => {
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': String(envelope.length),
+    });
+    response.write(envelope.slice(0, 12));
+    if (ending === 'cut') setTimeout(() => response.socket?.destroy(), 20);
+  });
 }
 
 describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
@@ -665,6 +686,34 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       expect(calls(slow.requests).filter((call) => call.startsWith('POST'))).toHaveLength(1);
       expect(calls(slow.requests).filter((call) => call.startsWith('GET'))).toHaveLength(2);
     });
+
+    it.each([
+      ['stalls', 'stall', { code: 'timeout', hopMessage: 'no answer within 200 ms' }],
+      ['is cut off', 'cut', { code: 'network_error' }],
+    ] as const)(
+      'when the body %s after the headers, fails as with no answer: a GET is retried, a POST is not',
+      async (_case, ending, failure) => {
+        const halfway = await startBodyBreakingServer(ending);
+        foreignServers.push(halfway);
+        const { service } = await startApp({
+          api: { baseUrl: halfway.url, timeoutMs: 200, maxRetries: 1 },
+        });
+
+        const listed = await rejection(service.list(), HopApiError);
+        expect(listed.status).toBeUndefined();
+        expect(listed).toMatchObject({ ...failure, method: 'GET', path: THIS_PROJECT_WEBHOOKS });
+        expect(halfway.received).toEqual([
+          `GET ${THIS_PROJECT_WEBHOOKS}`,
+          `GET ${THIS_PROJECT_WEBHOOKS}`,
+        ]);
+
+        const created = await rejection(service.create(HOOK_URL, ['project.updated']), HopApiError);
+        expect(created.status).toBeUndefined();
+        expect(created).toMatchObject({ ...failure, method: 'POST', path: THIS_PROJECT_WEBHOOKS });
+        // A retry would have run before the call rejected.
+        expect(halfway.received.slice(2)).toEqual([`POST ${THIS_PROJECT_WEBHOOKS}`]);
+      },
+    );
 
     it('waits well over a second for an answer by default', async () => {
       const { service } = await startApp();

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A loopback HTTP server that gives every request the same answer. */
@@ -14,18 +14,25 @@ export interface FixedAnswerServer {
  * Starts a server on 127.0.0.1 answering `status` with `body` as `contentType`: it stands for
  * what is not Hop's API (a mistyped `baseUrl`, a captive portal, a proxy's error page).
  */
-export async function startFixedAnswerServer(
+export function startFixedAnswerServer(
   status: number,
   contentType: string,
   body: string,
+): Promise<FixedAnswerServer> {
+  return startAnsweringServer((response) => {
+    response.writeHead(status, { 'content-type': contentType }).end(body);
+  });
+}
+
+/** Starts a server on 127.0.0.1 that reads each request whole, then lets `answer` answer it. */
+export async function startAnsweringServer(
+  answer: (response: ServerResponse) => void,
 ): Promise<FixedAnswerServer> {
   const received: string[] = [];
   const server = createServer((request, response) => {
     received.push(`${request.method} ${request.url}`);
     request.resume();
-    request.on('end', () => {
-      response.writeHead(status, { 'content-type': contentType }).end(body);
-    });
+    request.on('end', () => answer(response));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

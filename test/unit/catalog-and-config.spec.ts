@@ -294,6 +294,16 @@ describe('resolveHopWebhooksConfig', () => {
     expect(config.store).toMatchObject({ capacity: 10_000, ttlMs: 86_400_000 });
   });
 
+  it('fills in the api defaults the README lists: Hop’s own API, 10 s per request, 3 retries', () => {
+    expect(resolveHopWebhooksConfig({ secret: SECRET, api: { token: 'ptk_test' } }).api).toEqual({
+      token: 'ptk_test',
+      project: '@this',
+      baseUrl: 'https://api.hop.io',
+      timeoutMs: 10_000,
+      maxRetries: 3,
+    });
+  });
+
   it('keeps the options given', () => {
     expect(
       resolveHopWebhooksConfig({
