@@ -37,7 +37,12 @@ interface HopApiEnvelope<T> {
 
 type Attempt<T> =
   | { readonly data: T; readonly error?: undefined }
-  | { readonly error: HopApiError; readonly retryAfterMs?: number };
+  | {
+      readonly error: HopApiError;
+      readonly retryAfterMs?: number;
+      /** No whole answer came: none at all, or its body stalled or broke off. */
+      readonly inTransit?: boolean;
+    };
 
 // Only answers that say "try again later", and only for requests that are safe to repeat:
 // a retried POST could create a second webhook or rotate a secret twice.
@@ -74,9 +79,8 @@ export class HopApiClient {
       const retryable =
         IDEMPOTENT.has(method) &&
         attempt < this.config.maxRetries &&
-        (error.status === undefined
-          ? error.code === 'network_error' || error.code === 'timeout'
-          : RETRYABLE_STATUSES.has(error.status));
+        (outcome.inTransit === true ||
+          (error.status !== undefined && RETRYABLE_STATUSES.has(error.status)));
       if (!retryable) throw error;
       const delay = this.retryDelay(attempt, outcome.retryAfterMs);
       this.onRetry(
@@ -87,7 +91,7 @@ export class HopApiClient {
   }
 
   private async attempt<T>(method: Method, path: string, body: unknown): Promise<Attempt<T>> {
-    let response: Response;
+    let response: Response | undefined;
     let text: string;
     try {
       response = await fetch(`${this.config.baseUrl}${path}`, {
@@ -101,15 +105,18 @@ export class HopApiClient {
         signal: AbortSignal.timeout(this.config.timeoutMs),
       });
       // The timeout covers the body too: headers followed by a stalled or cut-off body are no
-      // answer, so they fail (and are retried) like a request that got none.
+      // whole answer, so they fail (and are retried) like a request that got none; the status
+      // stays on the error (a POST answered 201 may have created its webhook).
       text = await response.text();
     } catch (error) {
       const timedOut = (error as Error)?.name === 'TimeoutError';
+      const what = response === undefined ? 'no answer' : "the answer's body did not end";
       return {
+        inTransit: true,
         error: new HopApiError(
-          undefined,
+          response?.status,
           timedOut ? 'timeout' : 'network_error',
-          timedOut ? `no answer within ${this.config.timeoutMs} ms` : describeNetworkError(error),
+          timedOut ? `${what} within ${this.config.timeoutMs} ms` : describeNetworkError(error),
           method,
           path,
         ),

@@ -69,6 +69,12 @@ export function readBody(
       reject(tooLarge(limit));
       return;
     }
+    // Its sender hung up before the route was reached (an app's hook made it wait): no event
+    // of the stream is left to come.
+    if (stream.destroyed) {
+      reject(aborted());
+      return;
+    }
     const chunks: Buffer[] = [];
     let received = 0;
     const finish = (error: HopBodyError | Error | null) => {
@@ -95,8 +101,7 @@ export function readBody(
           : new HopBodyError('body_incomplete', 'The body is shorter than its Content-Length'),
       );
     const onError = (error: Error) => finish(error);
-    const onAborted = () =>
-      finish(new HopBodyError('body_incomplete', 'The request was aborted before its body ended'));
+    const onAborted = () => finish(aborted());
     stream.on('data', onData);
     stream.on('end', onEnd);
     stream.on('error', onError);
@@ -115,6 +120,10 @@ export function mediaTypeOf(headers: IncomingHttpHeaders): string | undefined {
   // `indexOf` and `slice` rather than `split(';', 1)`, which V8 runs in its runtime.
   const end = contentType.indexOf(';');
   return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase();
+}
+
+function aborted(): HopBodyError {
+  return new HopBodyError('body_incomplete', 'The request was aborted before its body ended');
 }
 
 function tooLarge(limit: number): HopBodyError {

@@ -154,8 +154,7 @@ export class HopTelemetry {
    * Starts the trace of the delivery this request brings: a span, a child of the span active
    * now (the HTTP server span of the app's instrumentation, if any), counted in flight. It is
    * kept on the request under {@link HOP_DELIVERY} and ends when the response has gone out,
-   * or, if the connection closed first, once the app has answered anyway. `undefined` when
-   * nothing records.
+   * or the connection closed first. `undefined` when nothing records.
    */
   traceRequest(
     request: { [HOP_DELIVERY]?: HopDeliveryTrace },
@@ -176,7 +175,9 @@ export class HopTelemetry {
       recording ? trace.setSpan(parent, span) : parent,
     );
     request[HOP_DELIVERY] = delivery;
-    response.once('close', () => delivery.closed(response));
+    // A request can reach the route after its sender hung up (an app's hook made it wait).
+    if (response.destroyed) delivery.closed(response);
+    else response.once('close', () => delivery.closed(response));
     return delivery;
   }
 
@@ -350,16 +351,14 @@ export class HopDeliveryTrace {
   }
 
   /**
-   * The response's connection closed. The delivery ends then if the app had answered; cut off
-   * before, it ends when the app answers to no one, so that it counts in flight while its
-   * handlers run on and what its steps learn after the hang-up (a body cut short, a handler
-   * that failed) is recorded.
+   * The response's connection closed: the delivery ends, answered if the app had answered.
+   * Cut off before, it ends once what the hang-up set off has had its turn, so that a reason
+   * it gives (the body reader's `body_incomplete`) is the one recorded.
    * @internal
    */
   closed(response: ServerResponse): void {
     if (response.writableEnded) this.end(response.statusCode, response.writableFinished);
-    // `end()` on a closed response emits `prefinish` only: with the socket gone, no `finish`.
-    else response.once('prefinish', () => this.end(response.statusCode, false));
+    else setImmediate(() => this.end(response.statusCode, false));
   }
 
   /**

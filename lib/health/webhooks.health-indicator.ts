@@ -98,16 +98,17 @@ export class HopWebhooksHealthIndicator implements OnModuleInit {
     const queues = new Map(
       this.configs.flatMap(({ queue }) => (queue ? [[queue.queue, queue.addTimeoutMs]] : [])),
     );
-    const [probes, queueProbes] = await Promise.all([
-      Promise.all([
-        ...[...stores].map(([store, timeoutMs]) => probeHopEventStore(store, timeoutMs)),
-        ...[...unused].map((store) => ({
-          store: hopEventStoreName(store),
-          status: 'unused' as const,
-        })),
-      ]),
+    const [storeProbes, queueProbes] = await Promise.all([
+      Promise.all([...stores].map(([store, timeoutMs]) => probeHopEventStore(store, timeoutMs))),
       Promise.all([...queues].map(([queue, timeoutMs]) => probeQueue(queue, timeoutMs))),
     ]);
+    const probes: StoreReport[] = [
+      ...storeProbes,
+      ...[...unused].map((store) => ({
+        store: hopEventStoreName(store),
+        status: 'unused' as const,
+      })),
+    ];
     const { status, ...probe } = probes.reduce((worst, next) =>
       SEVERITY[next.status] > SEVERITY[worst.status] ? next : worst,
     );

@@ -1,5 +1,5 @@
 import { isWholeNumber } from '../core/checks.js';
-import { fail, timerMs } from './webhooks.config.js';
+import { fail, refuseUnknownKeys, timerMs } from './webhooks.config.js';
 import type {
   HopQueue,
   HopQueueJobOptions,
@@ -43,7 +43,7 @@ export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueu
   if (typeof options !== 'object' || options === null) {
     fail('`queue` must be an object: { queue, worker?, attempts?, backoff?, … }');
   }
-  refuseUnknownKeys(options, QUEUE_KEYS, 'queue');
+  refuseUnknownKeys(options, QUEUE_KEYS, 'queue.');
   const { queue } = options;
   if (
     typeof queue?.add !== 'function' ||
@@ -76,7 +76,7 @@ function resolveWorker(worker: HopQueueWorkerOptions): Required<HopQueueWorkerOp
   if (typeof worker !== 'object' || worker === null) {
     fail('`queue.worker` must be an object ({ concurrency?, … }) or false');
   }
-  refuseUnknownKeys(worker, WORKER_KEYS, 'queue.worker');
+  refuseUnknownKeys(worker, WORKER_KEYS, 'queue.worker.');
   return {
     concurrency: whole(worker.concurrency, 'queue.worker.concurrency', 10),
     lockDurationMs: milliseconds(worker.lockDurationMs, 'queue.worker.lockDurationMs', 30_000),
@@ -94,26 +94,12 @@ function resolveBackoff(backoff: unknown = { type: 'exponential' }): HopQueueJob
   if (typeof backoff !== 'object' || backoff === null) {
     fail("`queue.backoff` must be an object: { type: 'exponential' | 'fixed', delayMs? }");
   }
-  refuseUnknownKeys(backoff, BACKOFF_KEYS, 'queue.backoff', BACKOFF_HINTS);
+  refuseUnknownKeys(backoff, BACKOFF_KEYS, 'queue.backoff.', BACKOFF_HINTS);
   const { type, delayMs } = backoff as { type?: unknown; delayMs?: unknown };
   if (type !== 'exponential' && type !== 'fixed') {
     fail(`\`queue.backoff.type\` must be 'exponential' or 'fixed', got ${JSON.stringify(type)}`);
   }
   return { type, delay: whole(delayMs, 'queue.backoff.delayMs', 1_000, 0) };
-}
-
-/** Stops the app at the first key of `options` that is not one of `known`. */
-function refuseUnknownKeys(
-  options: object,
-  known: ReadonlySet<string>,
-  option: string,
-  hints: Readonly<Record<string, string>> = {},
-): void {
-  for (const key of Object.keys(options)) {
-    if (known.has(key)) continue;
-    const hint = Object.hasOwn(hints, key) ? `: ${hints[key]}` : '';
-    fail(`unknown option \`${option}.${key}\`${hint}`);
-  }
 }
 
 /** A positive whole number of milliseconds that a Node timer can wait, or its default. */

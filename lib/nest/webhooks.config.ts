@@ -55,13 +55,13 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   'api',
   'queue',
 ]);
-const EXTRA_KEYS: ReadonlySet<string> = new Set([
-  'path',
-  'version',
-  'decorators',
-  'isGlobal',
-  'receive',
-]);
+// Options of forRoot that shape the module: in forRootAsync they stand beside useFactory.
+const MODULE_SHAPING_HINTS: Readonly<Record<string, string>> = Object.fromEntries(
+  ['path', 'version', 'decorators', 'isGlobal', 'receive'].map((key) => [
+    key,
+    `\`${key}\` shapes the module, so in forRootAsync it stands beside useFactory, not in what the factory returns`,
+  ]),
+);
 
 const LOGGING_VALUES: readonly unknown[] = ['startup', 'deliveries', false];
 
@@ -79,14 +79,7 @@ export function resolveHopWebhooksConfig(
       'options are missing: pass the webhook secret, e.g. forRoot({ secret: process.env.HOP_WEBHOOK_SECRET })',
     );
   }
-  for (const key of Object.keys(options)) {
-    if (EXTRA_KEYS.has(key)) {
-      fail(
-        `\`${key}\` shapes the module, so in forRootAsync it stands beside useFactory, not in what the factory returns`,
-      );
-    }
-    if (!OPTION_KEYS.has(key)) fail(`unknown option \`${key}\``);
-  }
+  refuseUnknownKeys(options, OPTION_KEYS, '', MODULE_SHAPING_HINTS);
   if (!receive && options.queue === undefined) {
     fail('`receive: false` is for a process that runs queued deliveries: it needs `queue`');
   }
@@ -262,4 +255,21 @@ function isStore(value: unknown): value is HopEventStore {
 /** Stops the app at startup with a message naming the option. */
 export function fail(problem: string): never {
   throw new HopConfigurationError(`HopWebhooksModule: ${problem}`);
+}
+
+/**
+ * Stops the app at the first key of `options` that is not one of `known` (`prefix` names
+ * where it is, e.g. `queue.`), saying what was meant when `hints` knows.
+ */
+export function refuseUnknownKeys(
+  options: object,
+  known: ReadonlySet<string>,
+  prefix: string,
+  hints: Readonly<Record<string, string>> = {},
+): void {
+  for (const key of Object.keys(options)) {
+    if (known.has(key)) continue;
+    const hint = Object.hasOwn(hints, key) ? `: ${hints[key]}` : '';
+    fail(`unknown option \`${prefix}${key}\`${hint}`);
+  }
 }

@@ -170,7 +170,7 @@ interface CutOff {
  * Sends a signed delivery's headers and the first `part` of its body (all of it unless told),
  * in a W3C trace as {@link post} does, and keeps the connection open until `hangUp`.
  */
-function sendThenHangUp(app: App, event: HopEvent<string>, part = 1): CutOff {
+function sendThenHangUp(app: Pick<App, 'server'>, event: HopEvent<string>, part = 1): CutOff {
   const { body, headers } = signHopDelivery(event, SECRET);
   const bytes = Buffer.from(body);
   const traceId = randomBytes(16).toString('hex');
@@ -593,18 +593,14 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
       ]);
     });
 
-    it('records a delivery whose sender hung up before the answer once its handlers end: failed, with no status', async () => {
+    it('records a delivery whose sender hung up before the answer when it did: failed, with no status', async () => {
       const cutOff = sendThenHangUp(app, buildHopEvent('project.updated'));
       await expect.poll(() => app.gated.waiting).toBe(1);
       cutOff.hangUp();
-      // The HTTP server span ends when the connection closes; the handler runs on.
-      await expect
-        .poll(() => sdk.spansOf(cutOff.traceId).some((span) => span.kind === SpanKind.SERVER))
-        .toBe(true);
-      expect(await pointsOf('hop.webhook.active_deliveries')).toEqual([point(1, {})]);
-
-      app.gated.release();
+      // Ended with the connection, while its handler runs on.
       const { delivery } = await spansOf(cutOff);
+      expect(app.gated.waiting).toBe(1);
+      app.gated.release();
       expect(delivery.attributes).toMatchObject({
         'hop.delivery.outcome': 'failed',
         'error.type': 'connection_closed',
@@ -646,6 +642,45 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
       expect(metrics.get('hop.webhook.deliveries')).toEqual([
         point(1, { 'hop.delivery.outcome': 'refused', 'error.type': 'body_incomplete' }),
       ]);
+    });
+
+    it('records a delivery that reached the route after its sender hung up, with no status', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let arrived = 0;
+      // A middleware of the app's own that makes the request wait, as a slow one would.
+      const late = await startTestApp(
+        adapter,
+        { imports: [HopWebhooksModule.forRoot({ secret: SECRET })] },
+        {
+          configure: (nest) =>
+            nest.use((_request: unknown, _response: unknown, next: () => void) => {
+              arrived += 1;
+              void held.then(next);
+            }),
+        },
+      );
+      try {
+        const cutOff = sendThenHangUp({ server: late }, buildHopEvent('project.updated'));
+        await expect.poll(() => arrived).toBe(1);
+        cutOff.hangUp();
+        await expect
+          .poll(() => sdk.spansOf(cutOff.traceId).some((span) => span.kind === SpanKind.SERVER))
+          .toBe(true);
+        release();
+        const { delivery } = await spansOf(cutOff);
+        expect(delivery.attributes).not.toHaveProperty('http.response.status_code');
+        // On Express the route's body reader runs before the app's middleware, on Fastify after.
+        expect(delivery.attributes).toMatchObject(
+          adapter === 'express'
+            ? { 'hop.delivery.outcome': 'failed', 'error.type': 'connection_closed' }
+            : { 'hop.delivery.outcome': 'refused', 'error.type': 'body_incomplete' },
+        );
+        expect(await pointsOf('hop.webhook.active_deliveries')).toEqual([point(0, {})]);
+      } finally {
+        release();
+        await late.close();
+      }
     });
 
     it('lets neither the secret nor a body reach a span, a span event or a metric point', async () => {
