@@ -3,7 +3,13 @@
 // the handlers, with retries. Each test has a queue of its own, and counts outcomes: what Hop
 // was answered, which handler ran how often, and where each job ended.
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { Injectable, Module, type ModuleMetadata, type Type } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  type ModuleMetadata,
+  type OnModuleDestroy,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -71,6 +77,19 @@ class CountingHandler {
   /** How often the handler finished for `event`, 0 if never. */
   finishedFor(event: HopEvent<string>): number {
     return this.finished.get(event.id) ?? 0;
+  }
+}
+
+/** Stands for a database client the handler uses: closed by the app's own onModuleDestroy. */
+@Injectable()
+class Database implements OnModuleDestroy {
+  /** How many runs of the handler had finished when it closed. */
+  finishedWhenClosed: number | undefined;
+
+  constructor(private readonly handler: CountingHandler) {}
+
+  onModuleDestroy(): void {
+    this.finishedWhenClosed = [...this.handler.finished.values()].reduce((a, b) => a + b, 0);
   }
 }
 
@@ -496,9 +515,9 @@ describe('queue mode', () => {
     });
 
     describe('shutdown', () => {
-      it('lets the worker finish the job it is running before app.close() resolves', async (context) => {
+      it('lets the worker finish the job it is running before app.close() resolves, and before the app’s providers close', async (context) => {
         const queue = openQueue(uniqueQueueName(), connection(context));
-        const app = await startQueueApp(adapter, { queue: { queue } });
+        const app = await startQueueApp(adapter, { queue: { queue } }, [CountingHandler, Database]);
         const handler = app.app.get(CountingHandler);
         const running = gate();
         handler.hold = running.opened;
@@ -516,6 +535,8 @@ describe('queue mode', () => {
 
         expect(handler.finishedFor(event)).toBe(1);
         expect(await queue.getJobState(event.id)).toBe('completed');
+        // The handler had its database to the end.
+        expect(app.app.get(Database).finishedWhenClosed).toBe(1);
       });
 
       it('answers 503 to new deliveries while closing, and lets the one being queued finish', async (context) => {
