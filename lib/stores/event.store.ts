@@ -60,8 +60,8 @@ export async function probeHopEventStore(
   store: HopEventStore | null,
   timeoutMs: number,
 ): Promise<HopEventStoreProbe> {
-  if (store === null) return { store: 'none', status: 'up' };
   const name = hopEventStoreName(store);
+  if (store === null) return { store: name, status: 'up' };
   if (store.inProcess === true) return { store: name, status: 'up' };
   if (store.ping === undefined) return { store: name, status: 'unchecked' };
   try {

@@ -13,6 +13,7 @@ import {
 } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent, signHopDelivery } from '../../lib/testing/index.js';
 import { ClaimCountingStore } from '../src/claim-counting-store.js';
+import { gate, type Gate } from '../src/gate.js';
 import { mapConcurrently } from '../src/load.js';
 import { startRedis, type RunningRedis } from '../src/redis-server.js';
 import { ADAPTERS, startTestApp, type AdapterKind, type TestApp } from '../src/test-app.js';
@@ -53,13 +54,6 @@ function startCountingApp(
   });
 }
 
-/** A promise the test resolves when it chooses. */
-function opened(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
-
 describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
   let server: TestApp;
   let handler: CountingHandler;
@@ -69,21 +63,21 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     handler = server.app.get(CountingHandler);
   };
   // A handler held by a test is let go, so that the app can close even if the test failed.
-  let gate: ReturnType<typeof opened> | undefined;
+  let hold: Gate | undefined;
   afterEach(async () => {
-    gate?.open();
-    gate = undefined;
+    hold?.open();
+    hold = undefined;
     await server?.close();
     server = undefined as never;
   });
 
   /**
-   * Sends an event whose handler is held (until `gate` opens), then, once it runs, a duplicate
+   * Sends an event whose handler is held (until `hold` opens), then, once it runs, a duplicate
    * of it; resolves once the store was asked `claims` times: the duplicate waits on the claim.
    */
   async function holdWithDuplicate(store: ClaimCountingStore, claims: number) {
-    gate = opened();
-    handler.gate = gate.promise;
+    hold = gate();
+    handler.gate = hold.opened;
     const event = buildHopEvent('project.updated');
     const first = postHopEvent(server.url(), event, SECRET);
     await expect.poll(() => handler.started.get(event.id), { timeout: 10_000 }).toBe(1);
@@ -136,7 +130,7 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     clock.ms += 61_000;
     // As after its instance died; a first delivery still running (as here) runs beside it.
     await expect.poll(() => handler.started.get(event.id), { timeout: 10_000 }).toBe(2);
-    gate?.open();
+    hold?.open();
     expect((await duplicate).status).toBe(204);
     expect((await first).status).toBe(204);
     expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
@@ -153,7 +147,7 @@ describe.each(ADAPTERS)('delivery guarantees on %s', (adapter) => {
     expect((await duplicate).status).toBe(503);
     // Its pause before asking the store again was cut short: it did not ask again.
     expect(store.claims).toBe(claimsWhenClosing);
-    gate?.open();
+    hold?.open();
     expect((await first).status).toBe(204);
     await closing;
     server = undefined as never;

@@ -27,6 +27,7 @@ import {
 } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent } from '../../lib/testing/index.js';
 import { ClaimCountingStore } from '../src/claim-counting-store.js';
+import { gate } from '../src/gate.js';
 import { HopSender } from '../src/hop-sender.js';
 import {
   startRedis,
@@ -109,13 +110,6 @@ function increment(counts: Map<string, number>, id: string): number {
   const count = (counts.get(id) ?? 0) + 1;
   counts.set(id, count);
   return count;
-}
-
-/** A promise the test settles when it chooses. */
-function gate(): { readonly opened: Promise<void>; open(): void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
 }
 
 /** A queue name no other test uses, so each test sees only its own jobs. */

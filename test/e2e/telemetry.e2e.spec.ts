@@ -19,6 +19,7 @@ import {
   type HopEventStore,
 } from '../../lib/index.js';
 import { buildHopEvent, signHopDelivery } from '../../lib/testing/index.js';
+import { gate } from '../src/gate.js';
 import { startRedis } from '../src/redis-server.js';
 import { ADAPTERS, startTestApp, type AdapterKind, type TestApp } from '../src/test-app.js';
 import { InMemoryTelemetrySdk, type MetricPoint } from '../src/telemetry-sdk.js';
@@ -645,8 +646,7 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
     });
 
     it('records a delivery that reached the route after its sender hung up, with no status', async () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
+      const held = gate();
       let arrived = 0;
       // A middleware of the app's own that makes the request wait, as a slow one would.
       const late = await startTestApp(
@@ -656,7 +656,7 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
           configure: (nest) =>
             nest.use((_request: unknown, _response: unknown, next: () => void) => {
               arrived += 1;
-              void held.then(next);
+              void held.opened.then(next);
             }),
         },
       );
@@ -667,7 +667,7 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
         await expect
           .poll(() => sdk.spansOf(cutOff.traceId).some((span) => span.kind === SpanKind.SERVER))
           .toBe(true);
-        release();
+        held.open();
         const { delivery } = await spansOf(cutOff);
         expect(delivery.attributes).not.toHaveProperty('http.response.status_code');
         // On Express the route's body reader runs before the app's middleware, on Fastify after.
@@ -678,7 +678,7 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
         );
         expect(await pointsOf('hop.webhook.active_deliveries')).toEqual([point(0, {})]);
       } finally {
-        release();
+        held.open();
         await late.close();
       }
     });
