@@ -357,6 +357,86 @@ describe.each(ADAPTERS)('GET /health on %s in queue mode', (adapter) => {
   });
 });
 
+describe.each(ADAPTERS)('GET /health on %s with several registrations in queue mode', (adapter) => {
+  it('asks each queue: up naming the first, down (503) naming the one whose redis-server is killed, up once it is back', async (context) => {
+    const [firstRedis, secondRedis] = await Promise.all([startRedis(), startRestartableRedis()]);
+    context.onTestFinished(async () => {
+      if (!('unavailable' in firstRedis)) await firstRedis.stop();
+      if (!('unavailable' in secondRedis)) await secondRedis.stop();
+    });
+    if ('unavailable' in firstRedis) return context.skip(firstRedis.unavailable);
+    if ('unavailable' in secondRedis) return context.skip(secondRedis.unavailable);
+    const [first, second] = [firstRedis, secondRedis].map((redis, index) => {
+      const { hostname, port } = new URL(redis.url);
+      const queue = new Queue(`hop-health-${adapter}-${index === 0 ? 'first' : 'second'}`, {
+        connection: { host: hostname, port: Number(port) },
+      });
+      queue.on('error', () => {});
+      context.onTestFinished(() => queue.close());
+      return queue;
+    });
+    // A queue closes once its Redis answers: back before the queues close, even if the test failed.
+    context.onTestFinished(() => secondRedis.restart());
+    const app = await startTestApp(adapter, {
+      imports: [
+        HopWebhooksModule.forRoot({
+          secret: SECRET,
+          logging: false,
+          queue: { queue: first, worker: false, addTimeoutMs: STORE_TIMEOUT_MS },
+        }),
+        HopWebhooksModule.forRoot({
+          secret: SECRET,
+          logging: false,
+          path: 'hop/other-project',
+          queue: { queue: second, worker: false, addTimeoutMs: STORE_TIMEOUT_MS },
+        }),
+        HealthModule,
+      ],
+    });
+    // Registered last, so run first: the app closes before its queues and Redis go.
+    context.onTestFinished(() => app.close());
+    const up = {
+      status: 200,
+      body: expect.objectContaining({
+        status: 'ok',
+        info: {
+          [KEY]: {
+            status: 'up',
+            store: 'InMemoryHopEventStore',
+            store_status: 'unused',
+            queue: first.name,
+            queue_status: 'up',
+          },
+        },
+        error: {},
+      }),
+    };
+    expect(await getHealth(app)).toEqual(up);
+
+    await secondRedis.kill('SIGKILL');
+    expect(await getHealth(app)).toEqual({
+      status: 503,
+      body: expect.objectContaining({
+        status: 'error',
+        info: {},
+        error: {
+          [KEY]: {
+            status: 'down',
+            store: 'InMemoryHopEventStore',
+            store_status: 'unused',
+            queue: second.name,
+            queue_status: 'down',
+            queue_error: expect.any(String),
+          },
+        },
+      }),
+    });
+
+    await secondRedis.restart();
+    await vi.waitFor(async () => expect(await getHealth(app)).toEqual(up), POLL);
+  });
+});
+
 describe.each(ADAPTERS)(
   'GET /health on %s in queue mode, its idempotency store down',
   (adapter) => {

@@ -1,9 +1,19 @@
 // The module's OpenTelemetry spans and metrics, read from the real SDK's in-memory exporters
 // while real deliveries reach a real app: what each kind of delivery records, under which
-// parent, and that no secret or body gets into any of it. Without an SDK, the same deliveries
-// get the same answers.
+// parent, how each metric is named and described, and that no secret or body gets into any of
+// it. Without an SDK, the same deliveries get the same answers.
 import { Injectable } from '@nestjs/common';
-import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { metrics, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Queue } from 'bullmq';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -20,13 +30,19 @@ import {
 } from '../../lib/index.js';
 import { buildHopEvent, signHopDelivery } from '../../lib/testing/index.js';
 import { gate } from '../src/gate.js';
-import { startRedis } from '../src/redis-server.js';
+import { startRedis, startRestartableRedis } from '../src/redis-server.js';
 import { ADAPTERS, startTestApp, type AdapterKind, type TestApp } from '../src/test-app.js';
 import { InMemoryTelemetrySdk, type MetricPoint } from '../src/telemetry-sdk.js';
 
 const SECRET = 'whsec_telemetry-spec-secret-0123456789';
 const OTHER_SECRET = 'whsec_telemetry-spec-other-secret-9876543210';
 const STORE_TIMEOUT_MS = 100;
+// The replay window: an event older than this is refused.
+const MAX_EVENT_AGE_SECONDS = 3_600;
+// The default bodyLimit (1 MiB).
+const BODY_LIMIT = 1_048_576;
+// How long Redis is given to take a job before the delivery is answered 503.
+const QUEUE_ADD_TIMEOUT_MS = 300;
 
 /** Thrown by handlers on purpose: its class is the handler span's `error.type`. */
 class HandlerFault extends Error {
@@ -67,6 +83,15 @@ class FaultyHandlers {
   @OnHopEvent('project.tokens.deleted', { suppressErrors: true })
   async rejectQuietly(): Promise<void> {
     throw new HandlerFault('suppressed on purpose');
+  }
+}
+
+/** The app's own listener of a re-emitted Hop event, which fails (so fails the delivery). */
+@Injectable()
+class FailingListener {
+  @OnEvent('hop.project.member.deleted', { suppressErrors: false })
+  async reject(): Promise<void> {
+    throw new Error('listener failed on purpose');
   }
 }
 
@@ -135,12 +160,14 @@ async function startApp(adapter: AdapterKind): Promise<App> {
   const store = new OutageStore();
   const server = await startTestApp(adapter, {
     imports: [
+      EventEmitterModule.forRoot(),
       HopWebhooksModule.forRoot({
         secret: SECRET,
         idempotency: { store, storeTimeoutMs: STORE_TIMEOUT_MS },
+        maxEventAgeSeconds: MAX_EVENT_AGE_SECONDS,
       }),
     ],
-    providers: [DeploymentHandlers, FaultyHandlers, GatedHandler],
+    providers: [DeploymentHandlers, FaultyHandlers, FailingListener, GatedHandler],
   });
   return { server, store, gated: server.app.get(GatedHandler) };
 }
@@ -212,6 +239,13 @@ function signed(app: App, body: string): Promise<Answer> {
     'content-type': 'application/json',
     'x-hop-hooks-signature': signHopPayload(body, SECRET),
   });
+}
+
+/** A signed event one byte over the bodyLimit, sent whole with its `Content-Length`. */
+function oversized(app: App): Promise<Answer> {
+  const event = buildHopEvent('ignite.deployment.created');
+  const padding = BODY_LIMIT + 1 - JSON.stringify({ ...event, padding: '' }).length;
+  return deliver(app, { ...event, padding: 'x'.repeat(padding) } as HopEvent<string>);
 }
 
 /** A signed body that is not a Hop event: it has no `id`. */
@@ -422,6 +456,7 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
       ['signature_missing', 401, () => unsigned(app, buildHopEvent('ignite.deployment.created'))],
       ['envelope_invalid', 400, () => malformed(app)],
       ['body_not_json', 400, () => signed(app, '{"id": "event_broken",')],
+      ['body_too_large', 413, () => oversized(app)],
     ])(
       'refuses a delivery for %s (%i) under the HTTP server span, naming no event',
       async (errorType, status, send) => {
@@ -452,6 +487,107 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
         ]);
       },
     );
+
+    it('refuses an event older than maxEventAgeSeconds (422) for event_too_old, naming the event, and runs no handler', async () => {
+      const occurredAt = new Date(Date.now() - 2 * MAX_EVENT_AGE_SECONDS * 1_000);
+      const event = buildHopEvent('ignite.deployment.created', {
+        occurred_at: occurredAt.toISOString(),
+      });
+      const answer = await deliver(app, event);
+      expect(answer.status).toBe(422);
+
+      const { delivery, handlers } = await spansOf(answer);
+      expect(delivery.name).toBe('process ignite.deployment.created');
+      expect(delivery.attributes).toMatchObject({
+        'messaging.message.id': event.id,
+        'hop.delivery.outcome': 'refused',
+        'http.response.status_code': 422,
+        'error.type': 'event_too_old',
+      });
+      expect(delivery.status.code).toBe(SpanStatusCode.UNSET);
+      expect(handlers).toEqual([]);
+
+      const metrics = await sdk.collectMetrics();
+      expect(metrics.get('hop.webhook.deliveries')).toEqual([
+        point(1, {
+          'messaging.destination.name': 'ignite.deployment.created',
+          'hop.delivery.outcome': 'refused',
+          'http.response.status_code': 422,
+          'error.type': 'event_too_old',
+        }),
+      ]);
+      expect(metrics.get('hop.webhook.handler.duration')).toBeUndefined();
+    });
+
+    it('refuses a delivery that arrives while the app shuts down (503) for shutting_down, an error on its span as any 5xx, and answers the one in progress', async () => {
+      const closing = await startApp(adapter);
+      let closed: Promise<void> | undefined;
+      try {
+        const inProgress = deliver(closing, buildHopEvent('project.updated'));
+        await expect.poll(() => closing.gated.waiting).toBe(1);
+        // Draining starts within the promise jobs of close(), before a new request can arrive.
+        closed = closing.server.close();
+        const event = buildHopEvent('ignite.deployment.created');
+        const answer = await deliver(closing, event);
+        expect(answer.status).toBe(503);
+        closing.gated.release();
+        expect((await inProgress).status).toBe(204);
+        await closed;
+
+        const { delivery, handlers } = await spansOf(answer);
+        expect(delivery.attributes).toMatchObject({
+          'messaging.message.id': event.id,
+          'hop.delivery.outcome': 'refused',
+          'http.response.status_code': 503,
+          'error.type': 'shutting_down',
+        });
+        expect(delivery.status).toEqual({ code: SpanStatusCode.ERROR, message: 'shutting_down' });
+        expect(handlers).toEqual([]);
+
+        const metrics = await sdk.collectMetrics();
+        expect(metrics.get('hop.webhook.active_deliveries')).toEqual([point(0, {})]);
+        expectPoints(metrics.get('hop.webhook.deliveries'), [
+          point(1, {
+            'messaging.destination.name': 'project.updated',
+            'hop.delivery.outcome': 'handled',
+            'http.response.status_code': 204,
+          }),
+          point(1, {
+            'messaging.destination.name': 'ignite.deployment.created',
+            'hop.delivery.outcome': 'refused',
+            'http.response.status_code': 503,
+            'error.type': 'shutting_down',
+          }),
+        ]);
+      } finally {
+        closing.gated.release();
+        await (closed ?? closing.server.close());
+      }
+    });
+
+    it('fails the delivery (500) for listener_failed when an @OnEvent listener of the app rejects', async () => {
+      const event = buildHopEvent('project.member.deleted');
+      const answer = await deliver(app, event);
+      expect(answer.status).toBe(500);
+
+      const { delivery } = await spansOf(answer);
+      expect(delivery.attributes).toMatchObject({
+        'messaging.message.id': event.id,
+        'hop.delivery.outcome': 'failed',
+        'http.response.status_code': 500,
+        'error.type': 'listener_failed',
+      });
+      expect(delivery.status).toEqual({ code: SpanStatusCode.ERROR, message: 'listener_failed' });
+
+      expect(await pointsOf('hop.webhook.deliveries')).toEqual([
+        point(1, {
+          'messaging.destination.name': 'project.member.deleted',
+          'hop.delivery.outcome': 'failed',
+          'http.response.status_code': 500,
+          'error.type': 'listener_failed',
+        }),
+      ]);
+    });
 
     it('records a failing handler on its span and fails the delivery (500), its sibling not', async () => {
       const event = buildHopEvent('project.secrets.deleted');
@@ -722,6 +858,9 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
   });
 
   describe.each(ADAPTERS)('in queue mode on %s', (adapter) => {
+    // What earlier tests measured is not this one's.
+    beforeEach(() => sdk.collectMetrics());
+
     it("answers a queued delivery in its span, and the worker's handler spans continue its trace", async (context) => {
       const redis = await startRedis();
       if ('unavailable' in redis) return context.skip(redis.unavailable);
@@ -757,8 +896,173 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
         await redis.stop();
       }
     });
+
+    it("fails a delivery whose job the queue's Redis does not take (503) for queue_unavailable", async (context) => {
+      const redis = await startRestartableRedis();
+      if ('unavailable' in redis) return context.skip(redis.unavailable);
+      const { hostname, port } = new URL(redis.url);
+      const queue = new Queue(`hop-telemetry-down-${adapter}`, {
+        connection: { host: hostname, port: Number(port) },
+      });
+      // A Queue re-emits its connection's errors (Redis down), which must not go unheard.
+      queue.on('error', () => {});
+      const server = await startTestApp(adapter, {
+        imports: [
+          HopWebhooksModule.forRoot({
+            secret: SECRET,
+            queue: { queue, worker: false, addTimeoutMs: QUEUE_ADD_TIMEOUT_MS },
+          }),
+        ],
+        providers: [DeploymentHandlers],
+      });
+      try {
+        await queue.waitUntilReady();
+        await redis.kill('SIGKILL');
+        const event = buildHopEvent('ignite.deployment.created');
+        const answer = await deliver({ server }, event);
+        expect(answer.status).toBe(503);
+
+        const { delivery, handlers } = await spansOf(answer);
+        expect(delivery.attributes).toMatchObject({
+          'messaging.message.id': event.id,
+          'hop.delivery.outcome': 'failed',
+          'http.response.status_code': 503,
+          'error.type': 'queue_unavailable',
+        });
+        expect(delivery.status).toEqual({
+          code: SpanStatusCode.ERROR,
+          message: 'queue_unavailable',
+        });
+        expect(handlers).toEqual([]);
+
+        const metrics = await sdk.collectMetrics();
+        expect(metrics.get('hop.webhook.deliveries')).toEqual([
+          point(1, {
+            'messaging.destination.name': 'ignite.deployment.created',
+            'hop.delivery.outcome': 'failed',
+            'http.response.status_code': 503,
+            'error.type': 'queue_unavailable',
+          }),
+        ]);
+      } finally {
+        await server.close();
+        // A queue closes once its Redis answers.
+        await redis.restart();
+        await queue.close();
+        await redis.stop();
+      }
+    });
   });
 });
+
+/** A metric as the SDK exports it: what a backend shows of it beside its points. */
+interface RecordedMetric {
+  readonly name: string;
+  readonly instrument: 'counter' | 'up-down counter' | 'histogram';
+  readonly unit: string;
+  readonly description: string;
+  /** A histogram's bucket boundaries. */
+  readonly boundaries?: readonly number[];
+}
+
+// Each metric the module records, as the README's table and the telemetry code say.
+const RECORDED_METRICS: readonly RecordedMetric[] = [
+  {
+    name: 'hop.webhook.active_deliveries',
+    instrument: 'up-down counter',
+    unit: '{delivery}',
+    description: 'Hop webhook deliveries being received or handled now',
+  },
+  {
+    name: 'hop.webhook.deliveries',
+    instrument: 'counter',
+    unit: '{delivery}',
+    description: 'Hop webhook deliveries answered, by event, outcome and status',
+  },
+  {
+    name: 'hop.webhook.duplicates',
+    instrument: 'counter',
+    unit: '{delivery}',
+    description: 'Deliveries of an event already handled, acknowledged without running handlers',
+  },
+  {
+    name: 'hop.webhook.handler.duration',
+    instrument: 'histogram',
+    unit: 's',
+    description: 'How long each @OnHopEvent handler took, by handler and outcome',
+    // From a millisecond to a minute.
+    boundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+  },
+  {
+    name: 'hop.webhook.store.errors',
+    instrument: 'counter',
+    unit: '{error}',
+    description: 'Idempotency store calls that failed or did not answer in time',
+  },
+];
+
+describe.each(ADAPTERS)('the metrics the module records, on %s', (adapter) => {
+  it('are named, typed, described and bucketed as documented, under the scope nestjs-hop-webhooks, and no others', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    // Exported when the test flushes it, not on a timer.
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    metrics.setGlobalMeterProvider(meterProvider);
+    const app = await startApp(adapter);
+    try {
+      // A delivery handled, then again (a duplicate), and one the store fails: each metric
+      // gets a point.
+      const event = buildHopEvent('ignite.deployment.created');
+      const answers = [
+        await deliver(app, event),
+        await deliver(app, event),
+        await duringOutage(app, 'fail', () =>
+          deliver(app, buildHopEvent('project.member.created')),
+        ),
+      ];
+      expect(answers.map((answer) => answer.status)).toEqual([204, 204, 503]);
+      await meterProvider.forceFlush();
+
+      const exported = exporter.getMetrics();
+      const scopes = exported.flatMap(({ scopeMetrics }) => scopeMetrics);
+      expect(scopes.map(({ scope }) => scope.name)).toEqual(['nestjs-hop-webhooks']);
+      expect(recordedMetrics(exported)).toEqual(RECORDED_METRICS);
+    } finally {
+      await app.server.close();
+      await meterProvider.shutdown();
+      metrics.disable();
+    }
+  });
+});
+
+/** What each exported metric is, by name. */
+function recordedMetrics(exported: ResourceMetrics[]): RecordedMetric[] {
+  return exported
+    .flatMap(({ scopeMetrics }) => scopeMetrics.flatMap((scope) => scope.metrics))
+    .map((metric) => {
+      const { name, unit, description } = metric.descriptor;
+      const recorded = { name, instrument: instrumentOf(metric), unit, description };
+      if (metric.dataPointType !== DataPointType.HISTOGRAM) return recorded;
+      const boundaries = metric.dataPoints.map((p) => p.value.buckets.boundaries);
+      // Every point has the same buckets.
+      expect(new Set(boundaries.map(String)).size).toBe(1);
+      return { ...recorded, boundaries: boundaries[0] };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function instrumentOf(metric: MetricData): RecordedMetric['instrument'] {
+  switch (metric.dataPointType) {
+    case DataPointType.SUM:
+      return metric.isMonotonic ? 'counter' : 'up-down counter';
+    case DataPointType.HISTOGRAM:
+      return 'histogram';
+    default:
+      throw new Error(
+        `${metric.descriptor.name}: unexpected data point type ${metric.dataPointType}`,
+      );
+  }
+}
 
 function only(spans: ReadableSpan[]): ReadableSpan {
   expect(spans).toHaveLength(1);
