@@ -6,7 +6,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { settleWithin } from '../core/settle-within.js';
 import { HopTelemetry, type HopDeliveryTrace, type HopHandlerFailure } from '../core/telemetry.js';
@@ -68,11 +68,28 @@ export class HopEventsDispatcher implements OnModuleInit {
     private readonly telemetry: HopTelemetry,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    this.emitter = await this.appEmitter();
+  }
+
+  /**
+   * The app's `EventEmitter2`, if it imports `EventEmitterModule`. The package is loaded only
+   * here, so that an app that does not use it need not have it, nor be able to load it: its 12
+   * is ES modules only, which Jest cannot load into a CommonJS app (Nest 11's) before Node 24.9.
+   */
+  private async appEmitter(): Promise<EventEmitter2 | undefined> {
+    let token: typeof EventEmitter2;
     try {
-      this.emitter = this.moduleRef.get(EventEmitter2, { strict: false });
+      ({ EventEmitter2: token } = await import('@nestjs/event-emitter'));
+    } catch {
+      // Not installed, or not loadable here: then the app cannot import its module either.
+      return undefined;
+    }
+    try {
+      return this.moduleRef.get(token, { strict: false });
     } catch {
       // The app has no `EventEmitterModule`: no one can listen.
+      return undefined;
     }
   }
 
