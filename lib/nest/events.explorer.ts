@@ -44,7 +44,9 @@ export class HopEventsExplorer implements OnApplicationBootstrap {
       this.logger.log(`${binding.label} ← ${names.join(', ')}`);
     }
     this.logger.log(
-      `Receiving Hop webhooks at ${describeHopWebhooksRoute(this.route, this.applicationConfig)}; ${bindings.length} handler(s) wired`,
+      this.config.receive
+        ? `Receiving Hop webhooks at ${describeHopWebhooksRoute(this.route, this.applicationConfig)}; ${bindings.length} handler(s) wired`
+        : `No webhook route here (receive: false); ${bindings.length} handler(s) wired for queued Hop events`,
     );
   }
 

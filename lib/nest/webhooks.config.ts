@@ -16,6 +16,8 @@ import type {
 
 /** The module's options, checked once at startup, with every default filled in. */
 export interface ResolvedHopWebhooksConfig {
+  /** Whether this registration has a webhook route (`receive: false`: it only runs jobs). */
+  readonly receive: boolean;
   readonly secrets: readonly string[];
   readonly eventPrefix: string;
   readonly logging: HopWebhooksLogging;
@@ -129,6 +131,7 @@ export function resolveHopWebhooksConfig(
     }
   }
   return {
+    receive,
     secrets,
     eventPrefix,
     logging,

@@ -285,9 +285,17 @@ describe('queue mode', () => {
         const ran = worker.app.get(CountingHandler);
         expect(events.map((event) => ran.finishedFor(event))).toEqual([1, 1, 1]);
         expect(receiver.app.get(CountingHandler).started.size).toBe(0);
-        // The worker app receives nothing: its webhook route is not there.
+        // The worker app receives nothing: its webhook route is not there, nor said to be.
         expect(await deliver(worker, buildHopEvent('project.updated'))).toBe(404);
         expect(ran.started.size).toBe(3);
+        const startup = worker.logger.lines('log');
+        expect(startup).toContain(
+          'No webhook route here (receive: false); 1 handler(s) wired for queued Hop events',
+        );
+        expect(startup.filter((line) => line.startsWith('Receiving'))).toEqual([]);
+        expect(receiver.logger.lines('log')).toContain(
+          'Receiving Hop webhooks at POST /hop/webhook; 1 handler(s) wired',
+        );
       });
 
       it('runs them in an application context (no HTTP) that imports the module with receive: false', async (context) => {

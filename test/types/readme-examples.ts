@@ -7,6 +7,7 @@ import {
   Module,
   SetMetadata,
   type INestApplication,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
@@ -173,6 +174,27 @@ metrics.setGlobalMeterProvider(meterProvider);
   providers: [DeploymentsService],
 })
 export class QueueAppModule {}
+
+// Queue mode with a queue of your own, closed by the provider that owns it.
+@Injectable()
+export class HopQueue implements OnApplicationShutdown {
+  readonly queue = new Queue('hop', { connection: { url: process.env.REDIS_URL } });
+  onApplicationShutdown(): Promise<void> {
+    return this.queue.close(); // after the module's worker has finished its jobs
+  }
+}
+
+@Module({ providers: [HopQueue], exports: [HopQueue] })
+export class HopQueueModule {}
+
+export const ownQueueRegistration = HopWebhooksModule.forRootAsync({
+  imports: [HopQueueModule],
+  inject: [HopQueue],
+  useFactory: ({ queue }: HopQueue) => ({
+    secret: process.env.HOP_WEBHOOK_SECRET,
+    queue: { queue },
+  }),
+});
 
 const ownQueue = new Queue('hop', { connection: { url: process.env.REDIS_URL } });
 export const receiveOnly = HopWebhooksModule.forRoot({

@@ -281,6 +281,7 @@ describe('resolveHopWebhooksConfig', () => {
   it('fills in the defaults the README lists', () => {
     const config = resolveHopWebhooksConfig({ secret: SECRET });
     expect(config).toMatchObject({
+      receive: true,
       leaseMs: 300_000,
       storeTimeoutMs: 2_000,
       maxEventAgeMs: null,
