@@ -10,10 +10,10 @@
 //
 // Each server runs with `node --perf-basic-prof`, so that perf can name the code V8 compiled;
 // `perf record -p` attaches to it after the warm-up, for the measured seconds. perf must be
-// installed (`apt-get install linux-perf`), and allowed to sample (kernel.perf_event_paranoid
-// at most 2 for a process of one's own).
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// installed (`apt-get install linux-perf`), and allowed to sample the kernel too: as root, or
+// with kernel.perf_event_paranoid at most 1.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,15 +41,20 @@ const KINDS: ReadonlyArray<
     (dso, s) => dso.startsWith('libc') && /malloc|free|chunk|consolidate/.test(s),
   ],
   ['libc, other', (dso) => dso.startsWith('libc')],
-  ['V8 Map and Set builtins', (_, s) => /OrderedHash|^Builtins_(Map|Set)/.test(s)],
+  [
+    'V8 Map and Set builtins',
+    (_, s) => /OrderedHash|^Builtins_(Weak)?(Map|Set)(Prototype|Constructor|Iterator)/.test(s),
+  ],
   [
     'V8 async functions and promises',
     (_, s) => /ResumeGenerator|AsyncFunction|Microtask|Promise|Await/.test(s),
   ],
   [
     'V8 garbage collector and allocation',
-    (_, s) => /Scaveng|Heap|Sweep|RecordWrite|Mark|Evacuat|Allocat|Remembered|Slot/.test(s),
+    (_, s) => /Scaveng|Heap|Sweep|RecordWrite|Mark|Evacuat|Allocat|RememberedSet|SlotSet/.test(s),
   ],
+  // Ignition's bytecode handlers (`Builtins_LdaNamedPropertyHandler`...): code not yet compiled.
+  ['V8 interpreter', (_, s) => /^Builtins_\w+Handler$/.test(s)],
   ['V8 calls and constructors', (_, s) => /^Builtins_.*(Call|Construct|Apply)/.test(s)],
   ['V8 property access (ICs)', (_, s) => /^Builtins_.*(IC|Load|Store)/.test(s)],
   ['V8 other builtins', (_, s) => s.startsWith('Builtins_')],
@@ -58,23 +63,38 @@ const KINDS: ReadonlyArray<
   ['Node, libuv, llhttp (C++)', () => true],
 ];
 
-/** Samples by kind of code in one `perf report`, and their total. */
+/** Samples by kind of code in one `perf report`; throws if lines of it were not understood. */
 function samplesByKind(report: string): Map<string, number> {
   const byKind = new Map<string, number>(KINDS.map(([kind]) => [kind, 0]));
   // "  0.77%   115  [JIT] tid 13010  [.] JS:*tryActivate ..." or "... node  [.] Builtins_..."
-  const line = /^\s*[\d.]+%\s+(\d+)\s+(\[JIT\] tid \d+|\S+)\s+\[.\]\s+(.*)$/;
+  const line = /^\s*([\d.]+)%\s+(\d+)\s+(\[JIT\] tid \d+|\S+)\s+\[.\]\s+(.*)$/;
+  let share = 0;
   for (const text of report.split('\n')) {
     const match = line.exec(text);
     if (!match) continue;
-    const [, samples, dso, symbol] = match as unknown as [string, string, string, string];
+    const [, percent, samples, dso, symbol] = match as unknown as string[] as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const [kind] = KINDS.find(([, matches]) => matches(dso, symbol.trim()))!;
     byKind.set(kind, byKind.get(kind)! + Number(samples));
+    share += Number(percent);
   }
+  // Each line's share is rounded to 0.01 %: thousands of them still add up to about 100.
+  if (share < 99) throw new Error(`perf report: only ${share.toFixed(1)} % of the samples read`);
   return byKind;
 }
 
-/** Samples one server for `seconds`: resolves with the file perf wrote. */
-async function record(server: ServerProcess, seconds: number, file: string): Promise<void> {
+/** Samples one server for `seconds` into `file`; `recorders` holds perf while it runs. */
+async function record(
+  server: ServerProcess,
+  seconds: number,
+  file: string,
+  recorders: Set<ChildProcess>,
+): Promise<void> {
   const perf = spawn(
     'perf',
     ['record', '--quiet', '-e', 'cpu-clock', '-F', String(SAMPLES_PER_SECOND)].concat([
@@ -88,6 +108,8 @@ async function record(server: ServerProcess, seconds: number, file: string): Pro
     ]),
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
+  recorders.add(perf);
+  perf.once('exit', () => recorders.delete(perf));
   await new Promise<void>((resolve, reject) => {
     perf.once('error', reject);
     perf.once('exit', (code) =>
@@ -117,11 +139,12 @@ async function measurePair(
     '--no-logfile-per-isolate',
     `--logfile=${join(directory, `${target}.v8.log`)}`,
   ];
-  const servers = [
-    await ServerProcess.start(module, execArgv(module)),
-    await ServerProcess.start(baseline, execArgv(baseline)),
-  ];
+  const servers: ServerProcess[] = [];
+  const recorders = new Set<ChildProcess>();
   try {
+    for (const target of [module, baseline]) {
+      servers.push(await ServerProcess.start(target, execArgv(target)));
+    }
     const load = (duration: number) =>
       Promise.all(
         servers.map((server) =>
@@ -142,7 +165,9 @@ async function measurePair(
       load(seconds + 2),
       (async () => {
         await new Promise((resolve) => setTimeout(resolve, 1_000));
-        await Promise.all(servers.map((server, index) => record(server, seconds, files[index]!)));
+        await Promise.all(
+          servers.map((server, index) => record(server, seconds, files[index]!, recorders)),
+        );
       })(),
     ]);
     const after = await Promise.all(servers.map((server) => server.stats()));
@@ -168,6 +193,7 @@ async function measurePair(
     );
     return { module, baseline, moduleUs: perUs[0]!, baselineUs: perUs[1]! };
   } finally {
+    for (const perf of recorders) perf.kill('SIGINT');
     await Promise.all(servers.map((server) => server.stop()));
     // node --perf-basic-prof leaves a map of its compiled code in /tmp for perf to read.
     for (const server of servers) rmSync(`/tmp/perf-${server.pid}.map`, { force: true });
@@ -209,6 +235,13 @@ async function main(): Promise<number> {
   await run('perf', ['--version']).catch(() => {
     throw new Error('perf is not installed: apt-get install linux-perf');
   });
+  // Above 1, perf samples another user's process without the kernel: that row would read 0.
+  const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'));
+  if (paranoid > 1 && process.getuid?.() !== 0) {
+    throw new Error(
+      `kernel.perf_event_paranoid is ${paranoid}: run as root, or set it to 1 (sysctl kernel.perf_event_paranoid=1)`,
+    );
+  }
   const pool = benchDeliveries();
   const directory = mkdtempSync(join(tmpdir(), 'hop-native-'));
   try {

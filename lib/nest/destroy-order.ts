@@ -9,7 +9,8 @@ import { NestApplication, type ModulesContainer } from '@nestjs/core';
  * `app.close()` destroys modules nearest to the root first. Nest orders its lifecycle hooks
  * by `Module.distance` (read once, when the app runs its first hook, after every provider is
  * constructed): a distance below the root module's puts this module first on shutdown (and
- * last on init, where it has nothing to do).
+ * last on init, where its one task, finding the app's `EventEmitter2`, needs only providers
+ * that exist by then).
  * `test/e2e/delivery.e2e.spec.ts` ("before any onModuleDestroy runs") fails if a release changes this.
  */
 export function destroyFirst(modules: ModulesContainer | undefined, provider: Type<unknown>): void {

@@ -5,12 +5,12 @@ import {
   Logger,
   OnModuleInit,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { ModuleRef, ModulesContainer } from '@nestjs/core';
 import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { settleWithin } from '../core/settle-within.js';
 import { HopTelemetry, type HopDeliveryTrace, type HopHandlerFailure } from '../core/telemetry.js';
-import { describeError } from '../core/errors.js';
+import { describeError, HopConfigurationError } from '../core/errors.js';
 import type { HopEventMatcher } from '../core/event-pattern.js';
 import type { HopEvent } from '../core/event.types.js';
 import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
@@ -64,6 +64,7 @@ export class HopEventsDispatcher implements OnModuleInit {
 
   constructor(
     private readonly moduleRef: ModuleRef,
+    private readonly modules: ModulesContainer,
     @Inject(HOP_WEBHOOKS_CONFIG) private readonly config: ResolvedHopWebhooksConfig,
     private readonly telemetry: HopTelemetry,
   ) {}
@@ -81,8 +82,15 @@ export class HopEventsDispatcher implements OnModuleInit {
     let token: typeof EventEmitter2;
     try {
       ({ EventEmitter2: token } = await import('@nestjs/event-emitter'));
-    } catch {
-      // Not installed, or not loadable here: then the app cannot import its module either.
+    } catch (error) {
+      // Not installed, or not loadable here. The app then has no emitter, unless it loaded
+      // the package another way (an ES module app, this package required as CommonJS on a
+      // Node without require(esm)): its listeners would hear nothing, so that stops the app.
+      if (this.appProvides('EventEmitter2')) {
+        throw new HopConfigurationError(
+          `HopWebhooksModule: the app has an EventEmitter2, but this copy of nestjs-hop-webhooks cannot load @nestjs/event-emitter to re-emit events on it (${describeError(error)}): load both the same way (both ES modules, or both CommonJS), or run on a Node with require(esm) (20.19+, 22.12+)`,
+        );
+      }
       return undefined;
     }
     try {
@@ -91,6 +99,16 @@ export class HopEventsDispatcher implements OnModuleInit {
       // The app has no `EventEmitterModule`: no one can listen.
       return undefined;
     }
+  }
+
+  /** Whether some module of the app provides a class of that name. */
+  private appProvides(className: string): boolean {
+    for (const module of this.modules.values()) {
+      for (const token of module.providers.keys()) {
+        if (typeof token === 'function' && token.name === className) return true;
+      }
+    }
+    return false;
   }
 
   /** Routes events to these handlers (the explorer's, found at bootstrap). */

@@ -85,6 +85,11 @@ export function resolveHopWebhooksConfig(
   if (!receive && options.queue === undefined) {
     fail('`receive: false` is for a process that runs queued deliveries: it needs `queue`');
   }
+  if (!receive && options.queue?.worker === false) {
+    fail(
+      '`receive: false` with `queue.worker: false` neither receives nor runs deliveries: drop one of them',
+    );
+  }
   let secrets: readonly string[] = [];
   try {
     if (receive || options.secret !== undefined) {

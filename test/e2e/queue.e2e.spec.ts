@@ -592,6 +592,11 @@ describe('queue mode', () => {
           () => ({ receive: false }),
           '`receive: false` is for a process that runs queued deliveries: it needs `queue`',
         ],
+        [
+          'receive: false with queue.worker: false',
+          (queue) => ({ receive: false, queue: { queue, worker: false } }),
+          '`receive: false` with `queue.worker: false` neither receives nor runs deliveries: drop one of them',
+        ],
       ])('stops the app for %s, naming the option', async ([, options, message], context) => {
         const queue = openQueue(uniqueQueueName(), connection(context));
         const error = await startupError(

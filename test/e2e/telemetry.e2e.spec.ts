@@ -900,12 +900,18 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
     it("fails a delivery whose job the queue's Redis does not take (503) for queue_unavailable", async (context) => {
       const redis = await startRestartableRedis();
       if ('unavailable' in redis) return context.skip(redis.unavailable);
+      context.onTestFinished(() => redis.stop());
       const { hostname, port } = new URL(redis.url);
       const queue = new Queue(`hop-telemetry-down-${adapter}`, {
         connection: { host: hostname, port: Number(port) },
       });
       // A Queue re-emits its connection's errors (Redis down), which must not go unheard.
       queue.on('error', () => {});
+      context.onTestFinished(async () => {
+        // A queue closes once its Redis answers.
+        await redis.restart();
+        await queue.close();
+      });
       const server = await startTestApp(adapter, {
         imports: [
           HopWebhooksModule.forRoot({
@@ -946,10 +952,6 @@ describe('with the OpenTelemetry SDK registered before the app is created', () =
         ]);
       } finally {
         await server.close();
-        // A queue closes once its Redis answers.
-        await redis.restart();
-        await queue.close();
-        await redis.stop();
       }
     });
   });
@@ -1007,7 +1009,8 @@ describe.each(ADAPTERS)('the metrics the module records, on %s', (adapter) => {
     // Exported when the test flushes it, not on a timer.
     const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
     const meterProvider = new MeterProvider({ readers: [reader] });
-    metrics.setGlobalMeterProvider(meterProvider);
+    // Registered only if no other test left its own in place.
+    expect(metrics.setGlobalMeterProvider(meterProvider)).toBe(true);
     const app = await startApp(adapter);
     try {
       // A delivery handled, then again (a duplicate), and one the store fails: each metric

@@ -177,20 +177,20 @@ export class QueueAppModule {}
 
 // Queue mode with a queue of your own, closed by the provider that owns it.
 @Injectable()
-export class HopQueue implements OnApplicationShutdown {
+export class OwnHopQueue implements OnApplicationShutdown {
   readonly queue = new Queue('hop', { connection: { url: process.env.REDIS_URL } });
   onApplicationShutdown(): Promise<void> {
     return this.queue.close(); // after the module's worker has finished its jobs
   }
 }
 
-@Module({ providers: [HopQueue], exports: [HopQueue] })
-export class HopQueueModule {}
+@Module({ providers: [OwnHopQueue], exports: [OwnHopQueue] })
+export class OwnHopQueueModule {}
 
 export const ownQueueRegistration = HopWebhooksModule.forRootAsync({
-  imports: [HopQueueModule],
-  inject: [HopQueue],
-  useFactory: ({ queue }: HopQueue) => ({
+  imports: [OwnHopQueueModule],
+  inject: [OwnHopQueue],
+  useFactory: ({ queue }: OwnHopQueue) => ({
     secret: process.env.HOP_WEBHOOK_SECRET,
     queue: { queue },
   }),
