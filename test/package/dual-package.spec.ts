@@ -1,6 +1,7 @@
 // The built package, as an app loads it: its CommonJS and ESM copies side by side in one
 // process (a CommonJS library of the app's that requires the package, while the app imports it).
 import { Injectable } from '@nestjs/common';
+import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +57,28 @@ describe('the CommonJS and ESM builds in one app', () => {
       const event = buildHopEvent('project.updated');
       expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
       expect(seen).toEqual([event.id]);
+    },
+  );
+
+  it.each(['CommonJS', 'ESM'] as const)(
+    "re-emits each event on the app's EventEmitter2 when the %s copy registers the module (it loads @nestjs/event-emitter itself, at startup)",
+    async (copy) => {
+      const registrar = copy === 'CommonJS' ? cjs : esm;
+      const heard: string[] = [];
+      @Injectable()
+      class Listener {
+        @OnEvent('hop.project.updated')
+        onUpdated(event: { id: string }): void {
+          heard.push(event.id);
+        }
+      }
+      server = await startTestApp('express', {
+        imports: [EventEmitterModule.forRoot(), registrar.HopWebhooksModule.forRoot(SECRET)],
+        providers: [Listener],
+      });
+      const event = buildHopEvent('project.updated');
+      expect((await postHopEvent(server.url(), event, SECRET)).status).toBe(204);
+      expect(heard).toEqual([event.id]);
     },
   );
 
