@@ -22,7 +22,12 @@ import {
   type HopQueueWorkerOptions,
 } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent } from '../../lib/testing/index.js';
-import { startRedis, startRestartableRedis } from '../src/redis-server.js';
+import {
+  startRedis,
+  startRestartableRedis,
+  type RestartableRedis,
+  type RunningRedis,
+} from '../src/redis-server.js';
 import {
   ADAPTERS,
   startTestApp,
@@ -301,14 +306,32 @@ describe('HopWebhooksHealthIndicator without HopWebhooksModule', () => {
   });
 });
 
+/**
+ * A redis-server to keep and one to kill, both stopped after the test; skips the test where
+ * there is no redis-server.
+ */
+async function startRedisPair(context: TestContext): Promise<[RunningRedis, RestartableRedis]> {
+  const [kept, killable] = await Promise.all([startRedis(), startRestartableRedis()]);
+  context.onTestFinished(async () => {
+    if (!('unavailable' in kept)) await kept.stop();
+    if (!('unavailable' in killable)) await killable.stop();
+  });
+  if ('unavailable' in kept) return context.skip(kept.unavailable);
+  if ('unavailable' in killable) return context.skip(killable.unavailable);
+  return [kept, killable];
+}
+
+/** A BullMQ queue on that redis-server. */
+function queueOn(redis: RunningRedis, name: string): Queue {
+  const { hostname, port } = new URL(redis.url);
+  return new Queue(name, { connection: { host: hostname, port: Number(port) } });
+}
+
 describe.each(ADAPTERS)('GET /health on %s in queue mode', (adapter) => {
   it('reports the queue: up, down (503) once its redis-server is killed, up once it is back', async (context) => {
     const redis = await startRestartableRedis();
     if ('unavailable' in redis) return context.skip(redis.unavailable);
-    const { hostname, port } = new URL(redis.url);
-    const queue = new Queue(`hop-health-${adapter}`, {
-      connection: { host: hostname, port: Number(port) },
-    });
+    const queue = queueOn(redis, `hop-health-${adapter}`);
     queue.on('error', () => {});
     let app: TestApp | undefined;
     try {
@@ -361,18 +384,9 @@ describe.each(ADAPTERS)('GET /health on %s in queue mode', (adapter) => {
 
 describe.each(ADAPTERS)('GET /health on %s with several registrations in queue mode', (adapter) => {
   it('asks each queue: up naming the first, down (503) naming the one whose redis-server is killed, up once it is back', async (context) => {
-    const [firstRedis, secondRedis] = await Promise.all([startRedis(), startRestartableRedis()]);
-    context.onTestFinished(async () => {
-      if (!('unavailable' in firstRedis)) await firstRedis.stop();
-      if (!('unavailable' in secondRedis)) await secondRedis.stop();
-    });
-    if ('unavailable' in firstRedis) return context.skip(firstRedis.unavailable);
-    if ('unavailable' in secondRedis) return context.skip(secondRedis.unavailable);
+    const [firstRedis, secondRedis] = await startRedisPair(context);
     const [first, second] = [firstRedis, secondRedis].map((redis, index) => {
-      const { hostname, port } = new URL(redis.url);
-      const queue = new Queue(`hop-health-${adapter}-${index === 0 ? 'first' : 'second'}`, {
-        connection: { host: hostname, port: Number(port) },
-      });
+      const queue = queueOn(redis, `hop-health-${adapter}-${index === 0 ? 'first' : 'second'}`);
       queue.on('error', () => {});
       context.onTestFinished(() => queue.close());
       return queue;
@@ -450,17 +464,11 @@ describe.each(ADAPTERS)(
       context: TestContext,
       worker: HopQueueWorkerOptions | false,
     ): Promise<{ app: TestApp; queue: Queue }> {
-      const [queueRedis, storeRedis] = await Promise.all([startRedis(), startRestartableRedis()]);
-      context.onTestFinished(async () => {
-        if (!('unavailable' in queueRedis)) await queueRedis.stop();
-        if (!('unavailable' in storeRedis)) await storeRedis.stop();
-      });
-      if ('unavailable' in queueRedis) return context.skip(queueRedis.unavailable);
-      if ('unavailable' in storeRedis) return context.skip(storeRedis.unavailable);
-      const { hostname, port } = new URL(queueRedis.url);
-      const queue = new Queue(`hop-health-${adapter}-${worker === false ? 'receiver' : 'worker'}`, {
-        connection: { host: hostname, port: Number(port) },
-      });
+      const [queueRedis, storeRedis] = await startRedisPair(context);
+      const queue = queueOn(
+        queueRedis,
+        `hop-health-${adapter}-${worker === false ? 'receiver' : 'worker'}`,
+      );
       const client = new Redis(storeRedis.url);
       client.on('error', () => {});
       context.onTestFinished(async () => {
