@@ -1,6 +1,7 @@
 import type { HttpException } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { match } from 'path-to-regexp';
 import { HopBodyError } from '../core/errors.js';
 import { HOP_RAW_BODY, readBody } from '../core/raw-body.js';
 import { HOP_DELIVERY, type HopDeliveryTrace, type HopTelemetry } from '../core/telemetry.js';
@@ -29,31 +30,34 @@ type Next = (error?: unknown) => void;
  * A parser skips a request whose body has been read (`body-parser` checks that the request
  * is finished), so the app's other routes and their parsers are as they were.
  * Express and Nest's public API only: `HttpAdapterHost.init$`, the adapter's `use`, Express's
- * routing settings and `req.path`.
+ * routing settings and `req.path`. The route's paths are matched as Express 5's router matches
+ * them (with its `path-to-regexp`), so that a path with a parameter (`hooks/:tenant`, or a
+ * global prefix such as `t/:tenant`) has its body read here too.
  */
 export function installExpressBodyReader(
   adapter: AbstractHttpAdapter,
   options: ExpressBodyReaderOptions,
 ): void {
   const app = adapter.getInstance<{ get(setting: string): unknown }>();
-  // Express's own matching: trailing slash ignored unless `strict routing`, case ignored
-  // unless `case sensitive routing`.
-  const normalize = (path: string): string => {
-    const trimmed =
-      app.get('strict routing') !== true && path.length > 1 && path.endsWith('/')
-        ? path.slice(0, -1)
-        : path;
-    return app.get('case sensitive routing') === true ? trimmed : trimmed.toLowerCase();
+  // Compiled at the first request, once the global prefix and versioning are final.
+  const compile = () => {
+    const strict = app.get('strict routing') === true;
+    const sensitive = app.get('case sensitive routing') === true;
+    // The paths never end with a slash (but `/`): a trailing one in the request is ignored
+    // unless `strict routing`, and case unless `case sensitive routing`, as Express does.
+    return options
+      .paths()
+      .map((path) => match(path, { sensitive, end: true, trailing: !strict, decode: false }));
   };
-  let paths: ReadonlySet<string> | undefined;
+  let routes: ReturnType<typeof compile> | undefined;
   adapter.use(function hopWebhookBody(
     request: ExpressRequest,
     response: ServerResponse,
     next: Next,
   ) {
     if (request.method !== 'POST') return next();
-    paths ??= new Set(options.paths().map(normalize));
-    if (!paths.has(normalize(request.path))) return next();
+    routes ??= compile();
+    if (!routes.some((matches) => matches(request.path) !== false)) return next();
     const delivery = options.telemetry.traceRequest(request, response);
     // Read already, by a parser mounted on the Express instance before Nest had it: the guard
     // answers 500 and says why.

@@ -106,6 +106,36 @@ describe.each(ADAPTERS)('where the route answers, on %s', (adapter) => {
     );
   });
 
+  /** Posts a body that is not JSON under a signature that does not match it. */
+  async function postUnsigned(app: TestApp, path: string): Promise<[number, string]> {
+    const response = await fetch(app.url(path), {
+      method: 'POST',
+      body: '{"id": NOT-JSON',
+      headers: { 'content-type': 'application/json', 'x-hop-hooks-signature': '0'.repeat(64) },
+    });
+    return [response.status, await response.text()];
+  }
+
+  it('answers at a path with a route parameter, verifying before anything parses', async () => {
+    const app = await start(() => undefined, { path: 'hooks/:tenant' });
+    expect(await deliver(app, '/hooks/acme')).toEqual([204, true]);
+    expect(await deliver(app, '/hooks/other-tenant')).toEqual([204, true]);
+    const [status, answer] = await postUnsigned(app, '/hooks/acme');
+    expect(status).toBe(401);
+    expect(answer).not.toContain('NOT-JSON');
+    expect(startupLine(app)).toBe(
+      'Receiving Hop webhooks at POST /hooks/:tenant; 5 handler(s) wired',
+    );
+  });
+
+  it('answers under a global prefix with a route parameter', async () => {
+    const app = await start(() => undefined, {}, 't/:tenant');
+    expect(await deliver(app, '/t/acme/hop/webhook')).toEqual([204, true]);
+    const [status, answer] = await postUnsigned(app, '/t/acme/hop/webhook');
+    expect(status).toBe(401);
+    expect(answer).not.toContain('NOT-JSON');
+  });
+
   it('logs the path without the global prefix when the route is excluded from it', async () => {
     const app = await start((nest) => nest.setGlobalPrefix('api', { exclude: ['hop/webhook'] }));
     expect(await deliver(app, '/hop/webhook')).toEqual([204, true]);
