@@ -86,3 +86,24 @@ export class HopValidationError extends Error {
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+// Hop's event ids are `event_` and about 26 characters; a longer one is cut where it is shown.
+const SHOWN_LENGTH = 64;
+
+/**
+ * `Hop event <id> (<event>)`, as answers and log lines name an event: its id and name cut
+ * after 64 characters, and any character but visible ASCII written as an escape, so that
+ * no event, signed or not, can write a long or forged line into the app's log or an answer.
+ * @internal
+ */
+export function describeHopEvent(event: { readonly id: string; readonly event: string }): string {
+  return `Hop event ${printable(event.id)} (${printable(event.event)})`;
+}
+
+function printable(text: string): string {
+  const shown = text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH)}…` : text;
+  return shown.replace(
+    /[^\x21-\x7e…]/gu,
+    (character) => `\\u{${character.codePointAt(0)!.toString(16)}}`,
+  );
+}

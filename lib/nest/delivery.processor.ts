@@ -12,7 +12,7 @@ import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
-import { describeError } from '../core/errors.js';
+import { describeError, describeHopEvent } from '../core/errors.js';
 import type { HopEventClaim, HopEventStore } from '../stores/event.store.js';
 import type { HopEvent } from '../core/event.types.js';
 import { HopEventsDispatcher } from './events.dispatcher.js';
@@ -173,7 +173,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     if (claim === 'completed') {
       trace?.duplicate();
       if (this.config.logging === 'deliveries') {
-        this.logger.log(`Hop event ${event.id} (${event.event}) was already handled: acknowledged`);
+        this.logger.log(`${describeHopEvent(event)} was already handled: acknowledged`);
       }
       return;
     }
@@ -214,7 +214,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     }
     trace?.failed('concurrent_delivery_pending');
     throw new ServiceUnavailableException(
-      `Hop event ${event.id} is still being handled by another delivery; Hop will retry it`,
+      `${describeHopEvent(event)} is still being handled by another delivery; Hop will retry it`,
     );
   }
 
@@ -247,7 +247,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
         if (this.draining) break;
       }
       this.logger.error(
-        `Hop event ${event.id} (${event.event}) was handled, but the event store could not record it: ${describeError(error)}. ` +
+        `${describeHopEvent(event)} was handled, but the event store could not record it: ${describeError(error)}. ` +
           `It was acknowledged; a redelivery of it after idempotency.leaseSeconds would run its handlers again`,
         (error as Error)?.stack,
       );
@@ -270,20 +270,20 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     if (Number.isNaN(occurredAt)) {
       refuse(
         'event_time_invalid',
-        `Hop event ${event.id} has no valid occurred_at, so its age cannot be checked (maxEventAgeSeconds is set)`,
+        `${describeHopEvent(event)} has no valid occurred_at, so its age cannot be checked (maxEventAgeSeconds is set)`,
       );
     }
     const age = Date.now() - occurredAt;
     if (age > maxEventAgeMs) {
       refuse(
         'event_too_old',
-        `Hop event ${event.id} occurred ${Math.round(age / 1000)} s ago, more than maxEventAgeSeconds (${maxEventAgeMs / 1000} s): refused as a possible replay`,
+        `${describeHopEvent(event)} occurred ${Math.round(age / 1000)} s ago, more than maxEventAgeSeconds (${maxEventAgeMs / 1000} s): refused as a possible replay`,
       );
     }
     if (-age > clockSkewMs) {
       refuse(
         'event_in_future',
-        `Hop event ${event.id} occurred ${Math.round(-age / 1000)} s in the future, beyond clockSkewSeconds (${clockSkewMs / 1000} s)`,
+        `${describeHopEvent(event)} occurred ${Math.round(-age / 1000)} s in the future, beyond clockSkewSeconds (${clockSkewMs / 1000} s)`,
       );
     }
   }
@@ -301,7 +301,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
     this.telemetry.recordStoreError(operation, error instanceof HopTimeoutError);
     trace?.failed('store_unavailable');
     this.logger.error(
-      `Event store failed for Hop event ${event.id} (${event.event}): ${describeError(error)}`,
+      `Event store failed for ${describeHopEvent(event)}: ${describeError(error)}`,
       (error as Error)?.stack,
     );
     return new ServiceUnavailableException(
@@ -353,7 +353,7 @@ export class HopDeliveryProcessor implements OnApplicationBootstrap, OnModuleDes
       .then(() => store.release(event.id))
       .catch((error: unknown) =>
         this.logger.warn(
-          `Could not release the late claim on Hop event ${event.id}: ${describeError(error)}`,
+          `Could not release the late claim on ${describeHopEvent(event)}: ${describeError(error)}`,
         ),
       );
   }

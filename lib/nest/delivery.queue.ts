@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
-import { describeError } from '../core/errors.js';
+import { describeError, describeHopEvent } from '../core/errors.js';
 import type { HopEvent } from '../core/event.types.js';
 import { settleWithin } from '../core/settle-within.js';
 import { HopTelemetry, type HopDeliveryTrace } from '../core/telemetry.js';
@@ -41,7 +41,7 @@ export class HopDeliveryQueue {
     } catch (error) {
       trace?.failed('queue_unavailable');
       this.logger.error(
-        `Could not queue Hop event ${event.id} (${event.event}): ${describeError(error)}`,
+        `Could not queue ${describeHopEvent(event)}: ${describeError(error)}`,
         (error as Error)?.stack,
       );
       throw new ServiceUnavailableException(
@@ -50,7 +50,7 @@ export class HopDeliveryQueue {
     }
     trace?.queued();
     if (this.config.logging === 'deliveries') {
-      this.logger.log(`Hop event ${event.id} (${event.event}) queued in ${queue.name}`);
+      this.logger.log(`${describeHopEvent(event)} queued in ${queue.name}`);
     }
   }
 

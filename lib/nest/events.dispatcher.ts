@@ -10,7 +10,7 @@ import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { settleWithin } from '../core/settle-within.js';
 import { HopTelemetry, type HopDeliveryTrace, type HopHandlerFailure } from '../core/telemetry.js';
-import { describeError, HopConfigurationError } from '../core/errors.js';
+import { describeError, describeHopEvent, HopConfigurationError } from '../core/errors.js';
 import type { HopEventMatcher } from '../core/event-pattern.js';
 import type { HopEvent } from '../core/event.types.js';
 import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
@@ -144,18 +144,18 @@ export class HopEventsDispatcher implements OnModuleInit {
       trace?.failed('listener_failed');
       throw new HopHandlersFailedException(
         [...failures, listenerFailed],
-        `A listener failed for Hop event ${event.id} (${event.event}); see the application log`,
+        `A listener failed for ${describeHopEvent(event)}; see the application log`,
       );
     }
     if (this.config.logging === 'deliveries') {
       this.logger.log(
-        `Hop event ${event.id} (${event.event}): ${handlers.length} handler(s) ran, ${failed} failed`,
+        `${describeHopEvent(event)}: ${handlers.length} handler(s) ran, ${failed} failed`,
       );
     }
     if (failed > 0) {
       throw new HopHandlersFailedException(
         failures,
-        `${failed} of ${handlers.length} handlers failed for Hop event ${event.id} (${event.event}); see the application log`,
+        `${failed} of ${handlers.length} handlers failed for ${describeHopEvent(event)}; see the application log`,
       );
     }
   }
@@ -194,7 +194,7 @@ export class HopEventsDispatcher implements OnModuleInit {
       const suppressed = binding.options.suppressErrors === true;
       failure = { error, suppressed };
       this.logger.error(
-        `Handler ${binding.label} failed for Hop event ${event.id} (${event.event})` +
+        `Handler ${binding.label} failed for ${describeHopEvent(event)}` +
           `${suppressed ? ' (suppressErrors: acknowledged anyway)' : ''}: ${describeError(error)}`,
         error instanceof Error ? error.stack : undefined,
       );
@@ -218,7 +218,7 @@ export class HopEventsDispatcher implements OnModuleInit {
       return undefined;
     } catch (error) {
       this.logger.error(
-        `A listener of ${name} failed for Hop event ${event.id}: ${describeError(error)}`,
+        `A listener of ${name} failed for ${describeHopEvent(event)}: ${describeError(error)}`,
         error instanceof Error ? error.stack : undefined,
       );
       return { handler: `${name} listeners`, error: describeError(error) };

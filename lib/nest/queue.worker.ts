@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import type { Job, Worker } from 'bullmq';
-import { describeError } from '../core/errors.js';
+import { describeError, describeHopEvent } from '../core/errors.js';
 import { HopTelemetry } from '../core/telemetry.js';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { HopDeliveryProcessor } from './delivery.processor.js';
@@ -96,7 +96,7 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
           ? 'BullMQ retries it'
           : `it stays in the failed set of queue ${job.queueName}`;
       this.logger.error(
-        `Hop event ${event.id} (${event.event}), attempt ${failure.attempt} of ${attempts}: ${what} failed; ${next}`,
+        `${describeHopEvent(event)}, attempt ${failure.attempt} of ${attempts}: ${what} failed; ${next}`,
       );
       try {
         await job.updateData({ ...job.data, failures: [...(job.data.failures ?? []), failure] });

@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   HopSignatureGuard,
   HopWebhooksModule,
+  InMemoryHopEventStore,
   OnHopEvent,
   signHopPayload,
   type HopEvent,
@@ -202,6 +203,26 @@ describe.each(ADAPTERS)('receiving Hop webhooks on %s', (adapter) => {
       expect(failure).toContain('FailingHandlers.explode');
       expect(failure).toContain('project.secrets.deleted');
       expect(failure).toContain('handler exploded on purpose');
+    });
+
+    it('names a long or unprintable event id escaped and cut short, in its answer and log line', async () => {
+      const forged = `event_forged\n[Nest] 1  - ERROR [Auth] forged\u001b[31m${'x'.repeat(10_000)}`;
+      const event = buildHopEvent('project.secrets.deleted', { id: forged });
+      const response = await postHopEvent(server.url(), event, SECRET);
+      expect(response.status).toBe(500);
+      const shown =
+        String.raw`Hop event event_forged\u{a}[Nest]\u{20}1\u{20}\u{20}-\u{20}ERROR\u{20}[Auth]` +
+        String.raw`\u{20}forged\u{1b}[31m${'x'.repeat(15)}… (project.secrets.deleted)`;
+      const answer = await messageOf(response);
+      expect(answer).toBe(`1 of 3 handlers failed for ${shown}; see the application log`);
+      const failures = server.logger.lines('error').filter((line) => line.includes(shown));
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toContain('FailingHandlers.explode');
+      for (const text of [server.logger.text(), answer]) {
+        expect(text).not.toContain('forged\n');
+        expect(text).not.toContain('\u001b');
+        expect(text).not.toContain('x'.repeat(16));
+      }
     });
 
     it('acknowledges a delivery whose only failing handler suppresses errors, and logs it', async () => {
@@ -439,6 +460,36 @@ describe.each(ADAPTERS)('two registrations of the module on %s', (adapter) => {
       await server.close();
     },
   );
+});
+
+describe.each(ADAPTERS)('two registrations at two URLs of one Hop project on %s', (adapter) => {
+  /** Delivers one event at both URLs; answers the handlers it ran (`*` each time). */
+  async function deliverAtBoth(shared?: InMemoryHopEventStore): Promise<string[]> {
+    const idempotency = shared ? { idempotency: { store: shared } } : {};
+    const server = await startTestApp(adapter, {
+      imports: ['hop/old-url', 'hop/new-url'].map((path) =>
+        HopWebhooksModule.forRoot({ secret: SECRET, path, ...idempotency }),
+      ),
+      providers: [CallRecorder, RoutingHandlers],
+    });
+    try {
+      const event = buildHopEvent('project.updated');
+      for (const path of ['/hop/old-url', '/hop/new-url']) {
+        expect((await postHopEvent(server.url(path), event, SECRET)).status).toBe(204);
+      }
+      return server.app.get(CallRecorder).handlersFor(event.id);
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('runs the event at each URL when each has its own store (the default)', async () => {
+    expect(await deliverAtBoth()).toEqual(['*', '*']);
+  });
+
+  it('runs the event once when they share a store', async () => {
+    expect(await deliverAtBoth(new InMemoryHopEventStore())).toEqual(['*']);
+  });
 });
 
 /** Answers late: after `delayMs`. */
