@@ -1,7 +1,7 @@
 import type { HttpException } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { match } from 'path-to-regexp';
+import { pathToRegexp } from 'path-to-regexp';
 import { HopBodyError } from '../core/errors.js';
 import { HOP_RAW_BODY, readBody } from '../core/raw-body.js';
 import { HOP_DELIVERY, type HopDeliveryTrace, type HopTelemetry } from '../core/telemetry.js';
@@ -47,7 +47,7 @@ export function installExpressBodyReader(
     // unless `strict routing`, and case unless `case sensitive routing`, as Express does.
     return options
       .paths()
-      .map((path) => match(path, { sensitive, end: true, trailing: !strict, decode: false }));
+      .map((path) => pathToRegexp(path, { sensitive, end: true, trailing: !strict }).regexp);
   };
   let routes: ReturnType<typeof compile> | undefined;
   adapter.use(function hopWebhookBody(
@@ -57,7 +57,7 @@ export function installExpressBodyReader(
   ) {
     if (request.method !== 'POST') return next();
     routes ??= compile();
-    if (!routes.some((matches) => matches(request.path) !== false)) return next();
+    if (!routes.some((route) => route.test(request.path))) return next();
     const delivery = options.telemetry.traceRequest(request, response);
     // Read already, by a parser mounted on the Express instance before Nest had it: the guard
     // answers 500 and says why.
