@@ -91,19 +91,31 @@ export function describeError(error: unknown): string {
 const SHOWN_LENGTH = 64;
 
 /**
- * `Hop event <id> (<event>)`, as answers and log lines name an event: its id and name cut
- * after 64 characters, and any character but visible ASCII written as an escape, so that
- * no event, signed or not, can write a long or forged line into the app's log or an answer.
+ * `Hop event <id> (<event>)`, as answers and log lines name an event, each part through
+ * {@link printable}, so that no event, signed or not, writes a long or forged line into the
+ * app's log or an answer.
  * @internal
  */
 export function describeHopEvent(event: { readonly id: string; readonly event: string }): string {
   return `Hop event ${printable(event.id)} (${printable(event.event)})`;
 }
 
-function printable(text: string): string {
-  const shown = text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH)}…` : text;
-  return shown.replace(
-    /[^\x21-\x7e…]/gu,
-    (character) => `\\u{${character.codePointAt(0)!.toString(16)}}`,
-  );
+/**
+ * Text from a delivery as it may be shown: cut after 64 characters (marked `…`), and each
+ * character but visible ASCII, and `\` itself, written as an escape (`\u{a}`).
+ * @internal
+ */
+export function printable(text: string): string {
+  // No character is longer than two code units: the first 64 are in the first 128 units.
+  const characters = Array.from(text.slice(0, SHOWN_LENGTH * 2));
+  const shown = characters
+    .slice(0, SHOWN_LENGTH)
+    .map((character) =>
+      /^[\x21-\x5b\x5d-\x7e]$/.test(character)
+        ? character
+        : `\\u{${character.codePointAt(0)!.toString(16)}}`,
+    )
+    .join('');
+  const cut = characters.length > SHOWN_LENGTH || text.length > SHOWN_LENGTH * 2;
+  return cut ? `${shown}…` : shown;
 }

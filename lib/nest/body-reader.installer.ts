@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Inject,
   Injectable,
+  OnApplicationBootstrap,
   Optional,
   PayloadTooLargeException,
   UnsupportedMediaTypeException,
@@ -20,10 +21,13 @@ import { hopWebhooksPaths, routeMark, type ResolvedHopWebhooksRoute } from './we
  * parser sees an unverified body. It acts when Nest hands the module its HTTP adapter
  * (`HttpAdapterHost.init$`): at once with `NestFactory.create`, in `createNestApplication()`
  * after `Test.createTestingModule(...).compile()`; both before `app.init()` registers body
- * parsers and routes. An application context without HTTP gets nothing.
+ * parsers and routes. An application context without HTTP gets nothing. On Express, which
+ * requests are the route's is settled at bootstrap, once the app's routes are registered.
  */
 @Injectable()
-export class HopBodyReaderInstaller {
+export class HopBodyReaderInstaller implements OnApplicationBootstrap {
+  private prepareExpress?: () => void;
+
   constructor(
     adapterHost: HttpAdapterHost,
     @Optional() @Inject(ApplicationConfig) applicationConfig: ApplicationConfig | undefined,
@@ -36,11 +40,15 @@ export class HopBodyReaderInstaller {
     adapterHost.init$.subscribe(() => {
       const adapter = adapterHost.httpAdapter;
       const type = adapter?.getType();
-      if (type === 'express') installExpressBodyReader(adapter, options);
+      if (type === 'express') this.prepareExpress = installExpressBodyReader(adapter, options);
       else if (type === 'fastify') {
         installFastifyBodyReader(adapter, { ...options, mark: routeMark(route) });
       }
     });
+  }
+
+  onApplicationBootstrap(): void {
+    this.prepareExpress?.();
   }
 }
 

@@ -10,7 +10,12 @@ import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { settleWithin } from '../core/settle-within.js';
 import { HopTelemetry, type HopDeliveryTrace, type HopHandlerFailure } from '../core/telemetry.js';
-import { describeError, describeHopEvent, HopConfigurationError } from '../core/errors.js';
+import {
+  describeError,
+  describeHopEvent,
+  HopConfigurationError,
+  printable,
+} from '../core/errors.js';
 import type { HopEventMatcher } from '../core/event-pattern.js';
 import type { HopEvent } from '../core/event.types.js';
 import type { ResolvedHopWebhooksConfig } from './webhooks.config.js';
@@ -217,11 +222,12 @@ export class HopEventsDispatcher implements OnModuleInit {
       await emitter.emitAsync(name, event);
       return undefined;
     } catch (error) {
+      const listeners = `${this.config.eventPrefix}.${printable(event.event)} listeners`;
       this.logger.error(
-        `A listener of ${name} failed for ${describeHopEvent(event)}: ${describeError(error)}`,
+        `${listeners} failed for ${describeHopEvent(event)}: ${describeError(error)}`,
         error instanceof Error ? error.stack : undefined,
       );
-      return { handler: `${name} listeners`, error: describeError(error) };
+      return { handler: listeners, error: describeError(error) };
     }
   }
 }

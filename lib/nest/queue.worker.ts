@@ -102,7 +102,7 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
         await job.updateData({ ...job.data, failures: [...(job.data.failures ?? []), failure] });
       } catch (recordError) {
         this.logger.warn(
-          `Could not record the failure in job ${job.id}: ${describeError(recordError)}`,
+          `Could not record the failure in the job of ${describeHopEvent(event)}: ${describeError(recordError)}`,
         );
       }
       throw new Error(`${what} failed: ${failure.failed.map((f) => f.error).join('; ')}`);

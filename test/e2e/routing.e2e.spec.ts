@@ -1,12 +1,30 @@
-import { VERSION_NEUTRAL, VersioningType, type INestApplication } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Post,
+  VERSION_NEUTRAL,
+  VersioningType,
+  type INestApplication,
+} from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HopWebhooksModule, type HopWebhooksRouteVersion } from '../../lib/index.js';
 import { buildHopEvent, postHopEvent, signHopDelivery } from '../../lib/testing/index.js';
 import { CallRecorder, RoutingHandlers } from '../src/recording-handlers.js';
-import { ADAPTERS, startTestApp, type TestApp } from '../src/test-app.js';
+import { ADAPTERS, startTestApp, startupError, type TestApp } from '../src/test-app.js';
 import { thrownBy } from '../src/thrown-by.js';
 
 const SECRET = 'whsec_routing-spec-secret-0123456789';
+
+/** An app route of its own that one of the webhook route's paths would also match. */
+@Controller('hooks')
+class SpecialHooksController {
+  @Post('special')
+  @HttpCode(200)
+  special(@Body() body: unknown): unknown {
+    return { route: 'app', body };
+  }
+}
 
 const uriVersioning = (app: INestApplication) =>
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
@@ -136,6 +154,24 @@ describe.each(ADAPTERS)('where the route answers, on %s', (adapter) => {
     expect(answer).not.toContain('NOT-JSON');
   });
 
+  it('leaves a request that an app route registered before it takes to that route and its parser', async () => {
+    server = await startTestApp(adapter, {
+      imports: [HopWebhooksModule.forRoot({ secret: SECRET, path: 'hooks/:tenant' })],
+      controllers: [SpecialHooksController],
+      providers: [CallRecorder, RoutingHandlers],
+    });
+    const response = await fetch(server.url('/hooks/special'), {
+      method: 'POST',
+      body: JSON.stringify({ kept: true }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect([response.status, await response.json()]).toEqual([
+      200,
+      { route: 'app', body: { kept: true } },
+    ]);
+    expect(await deliver(server, '/hooks/acme')).toEqual([204, true]);
+  });
+
   it('logs the path without the global prefix when the route is excluded from it', async () => {
     const app = await start((nest) => nest.setGlobalPrefix('api', { exclude: ['hop/webhook'] }));
     expect(await deliver(app, '/hop/webhook')).toEqual([204, true]);
@@ -143,6 +179,40 @@ describe.each(ADAPTERS)('where the route answers, on %s', (adapter) => {
     expect(startupLine(app)).toBe(
       'Receiving Hop webhooks at POST /hop/webhook; 5 handler(s) wired',
     );
+  });
+});
+
+describe('the route on Express', () => {
+  let server: TestApp | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('refuses to start with a path Express 5 cannot match, naming the fix', async () => {
+    const error = await startupError({
+      imports: [HopWebhooksModule.forRoot({ secret: SECRET, path: 'hooks/*' })],
+    });
+    expect(error).toMatchObject({
+      name: 'HopConfigurationError',
+      message: expect.stringContaining('POST /hooks/* is not a path Express 5 can match'),
+    });
+  });
+
+  it('matches as the router Express made matches, whatever is set on the app later', async () => {
+    server = await startTestApp(
+      'express',
+      {
+        imports: [HopWebhooksModule.forRoot({ secret: SECRET })],
+        providers: [CallRecorder, RoutingHandlers],
+      },
+      // Too late for Express: its router was made with the settings as they were.
+      { configure: (app) => app.getHttpAdapter().getInstance().set('strict routing', true) },
+    );
+    const event = buildHopEvent('project.updated');
+    const { status } = await postHopEvent(server.url('/hop/webhook/'), event, SECRET);
+    expect(status).toBe(204);
+    expect(server.app.get(CallRecorder).handlersFor(event.id)).toEqual(['*']);
   });
 });
 
