@@ -50,6 +50,11 @@ const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 const IDEMPOTENT: ReadonlySet<Method> = new Set(['GET', 'PATCH', 'DELETE']);
 const BACKOFF_BASE_MS = 250;
 const MAX_RETRY_DELAY_MS = 30_000;
+// Hop's answers are a few kilobytes; a larger one is not Hop's (a wrong baseUrl, a proxy).
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** Whether a call's `data` has the shape the caller needs, checked before it is used. */
+export type HopApiDataCheck<T> = (data: unknown) => data is T;
 
 /**
  * Calls Hop's REST API with Node's `fetch`: the raw token in `Authorization`, a timeout per
@@ -70,12 +75,25 @@ export class HopApiClient {
     return parts.join('/').replace('%40this', '@this');
   }
 
-  /** Sends one call and returns its `data` (undefined for 204). */
-  async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  /**
+   * Sends one call and returns its `data`, which `expected` checks (a call that expects no
+   * data, a `DELETE`, passes none: its answer's `data` is then not read). A `DELETE`
+   * answered 404 after an attempt that may have been carried out (no whole answer, or a
+   * gateway's 502 or 504) succeeded: that attempt may have deleted the webhook.
+   */
+  async request<T>(
+    method: Method,
+    path: string,
+    body?: unknown,
+    expected?: HopApiDataCheck<T>,
+  ): Promise<T> {
+    let mayHaveRun = false;
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt<T>(method, path, body);
+      const outcome = await this.attempt(method, path, body, expected);
       if (outcome.error === undefined) return outcome.data;
       const { error } = outcome;
+      if (method === 'DELETE' && mayHaveRun && error.status === 404) return undefined as T;
+      mayHaveRun ||= outcome.inTransit === true || error.status === 502 || error.status === 504;
       const retryable =
         IDEMPOTENT.has(method) &&
         attempt < this.config.maxRetries &&
@@ -90,9 +108,14 @@ export class HopApiClient {
     }
   }
 
-  private async attempt<T>(method: Method, path: string, body: unknown): Promise<Attempt<T>> {
+  private async attempt<T>(
+    method: Method,
+    path: string,
+    body: unknown,
+    expected: HopApiDataCheck<T> | undefined,
+  ): Promise<Attempt<T>> {
     let response: Response | undefined;
-    let text: string;
+    let text: string | undefined;
     try {
       response = await fetch(`${this.config.baseUrl}${path}`, {
         method,
@@ -103,11 +126,13 @@ export class HopApiClient {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.config.timeoutMs),
+        // Hop's API does not redirect: one that does is not Hop's, and must not get the body.
+        redirect: 'manual',
       });
       // The timeout covers the body too: headers followed by a stalled or cut-off body are no
       // whole answer, so they fail (and are retried) like a request that got none; the status
       // stays on the error (a POST answered 201 may have created its webhook).
-      text = await response.text();
+      text = await readAnswer(response);
     } catch (error) {
       const timedOut = (error as Error)?.name === 'TimeoutError';
       const what = response === undefined ? 'no answer' : "the answer's body did not end";
@@ -122,28 +147,39 @@ export class HopApiClient {
         ),
       };
     }
+    const refuse = (code: string, message: string): Attempt<T> => ({
+      error: new HopApiError(response.status, code, message, method, path),
+    });
+    if (text === undefined) {
+      return refuse('invalid_response', `the answer is over ${MAX_ANSWER_BYTES} bytes: not Hop's`);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      return refuse(
+        'invalid_response',
+        'the answer is a redirect, which Hop never sends (is api.baseUrl right?)',
+      );
+    }
     const json = readJsonObject(text);
-    const envelope = typeof json === 'string' ? undefined : (json as HopApiEnvelope<T>);
+    const envelope = typeof json === 'string' ? undefined : (json as HopApiEnvelope<unknown>);
     if (response.ok && envelope?.success !== false) {
-      if (response.status === 204 || (envelope?.success === true && envelope.data !== undefined)) {
-        return { data: envelope?.data as T };
+      if (expected === undefined) return { data: undefined as T };
+      const data = envelope?.success === true ? envelope.data : undefined;
+      if (expected(data)) return { data };
+      if (response.status !== 204 && envelope?.success === true && data !== undefined) {
+        return refuse('invalid_response', "the answer's data is not what Hop answers to this call");
       }
       // A mistyped baseUrl, a proxy or a captive portal can answer 200 with something else.
-      return {
-        error: new HopApiError(
-          response.status,
-          'invalid_response',
-          'the answer is not Hop\'s { "success": true, "data": … } envelope (is api.baseUrl right?)',
-          method,
-          path,
-        ),
-      };
+      return refuse(
+        'invalid_response',
+        'the answer is not Hop\'s { "success": true, "data": … } envelope (is api.baseUrl right?)',
+      );
     }
     const error = new HopApiError(
       response.status,
       typeof envelope?.error?.code === 'string' ? envelope.error.code : `http_${response.status}`,
       typeof envelope?.error?.message === 'string'
-        ? envelope.error.message
+        ? // A server that quotes the request's token gets it back masked.
+          envelope.error.message.replaceAll(this.config.token, '[token]')
         : response.statusText || 'no error message',
       method,
       path,
@@ -158,12 +194,33 @@ export class HopApiClient {
   }
 }
 
-/** `Retry-After` in seconds or as an HTTP date, in milliseconds from now. */
+/**
+ * `Retry-After` in seconds or as an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`), in
+ * milliseconds from now; anything else (`1.5`, `-5`) is no advice, and backoff applies.
+ */
 function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  const advice = value?.trim() ?? '';
+  if (/^\d+$/.test(advice)) return Number(advice) * 1000;
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(advice)) {
+    return undefined;
+  }
+  return Math.max(0, Date.parse(advice) - Date.now());
+}
+
+/** The answer's body as text, or `undefined` if it is over {@link MAX_ANSWER_BYTES}. */
+async function readAnswer(response: Response): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_ANSWER_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function describeNetworkError(error: unknown): string {

@@ -14,3 +14,43 @@ export function hopTokenKind(token: string): 'ptk' | 'pat' | 'bearer' | undefine
 export const HOP_PROJECT_ID_FORMAT = /^project_[A-Za-z0-9_-]+$/;
 
 export const HOP_WEBHOOK_ID_FORMAT = /^webhook_[A-Za-z0-9_-]+$/;
+
+/** The fields of a webhook the module reads, as Hop answers them (the rest is passed on). */
+interface HopWebhookFields {
+  readonly id: string;
+  readonly webhook_url: string;
+  readonly events: readonly string[];
+  readonly secret: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isWebhook(value: unknown): value is HopWebhookFields {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.webhook_url === 'string' &&
+    typeof value.secret === 'string' &&
+    Array.isArray(value.events) &&
+    value.events.every((name) => typeof name === 'string')
+  );
+}
+
+/** The `data` of Hop's answer to listing webhooks: `{ webhooks: Webhook[] }`. */
+export function isWebhookList<W extends HopWebhookFields>(
+  data: unknown,
+): data is { webhooks: W[] } {
+  return isRecord(data) && Array.isArray(data.webhooks) && data.webhooks.every(isWebhook);
+}
+
+/** The `data` of Hop's answer to creating or editing a webhook: `{ webhook: Webhook }`. */
+export function hasWebhook<W extends HopWebhookFields>(data: unknown): data is { webhook: W } {
+  return isRecord(data) && isWebhook(data.webhook);
+}
+
+/** The `data` of Hop's answer to regenerating a secret: `{ secret }`. */
+export function hasSecret(data: unknown): data is { secret: string } {
+  return isRecord(data) && typeof data.secret === 'string';
+}

@@ -197,8 +197,10 @@ function resolveApi(api: HopApiOptions): ResolvedHopApiConfig {
     );
   }
   const baseUrl = api.baseUrl ?? 'https://api.hop.io';
-  if (!isHttpUrl(baseUrl)) {
-    fail('`api.baseUrl` must be an absolute http(s) URL such as https://api.hop.io');
+  if (!isHttpUrl(baseUrl) || hasCredentialsOrQuery(baseUrl)) {
+    fail(
+      '`api.baseUrl` must be an absolute http(s) URL without credentials, query or fragment, such as https://api.hop.io',
+    );
   }
   const maxRetries = api.maxRetries ?? 3;
   if (!isWholeNumber(maxRetries, 0)) {
@@ -280,4 +282,10 @@ export function refuseUnknownKeys(
     const hint = Object.hasOwn(hints, key) ? `: ${hints[key]}` : '';
     fail(`unknown option \`${prefix}${key}\`${hint}`);
   }
+}
+
+/** Whether a URL carries a user, password, query or fragment, which no API base URL has. */
+function hasCredentialsOrQuery(url: string): boolean {
+  const { username, password, search, hash } = new URL(url);
+  return username !== '' || password !== '' || search !== '' || hash !== '' || url.includes('?');
 }

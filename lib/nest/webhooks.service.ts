@@ -1,5 +1,5 @@
 import { isHttpUrl } from '../core/checks.js';
-import { HOP_WEBHOOK_ID_FORMAT } from '../api/api.formats.js';
+import { HOP_WEBHOOK_ID_FORMAT, hasSecret, hasWebhook, isWebhookList } from '../api/api.formats.js';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { HopApiClient, type HopWebhook } from '../api/api.client.js';
@@ -55,8 +55,8 @@ export class HopWebhooksService {
   /** Every webhook of the project; secrets are masked. */
   async list(): Promise<HopWebhook[]> {
     const client = this.api();
-    const data = await client.request<{ webhooks: HopWebhook[] }>('GET', client.webhooksPath());
-    return data.webhooks;
+    const path = client.webhooksPath();
+    return (await client.request('GET', path, undefined, isWebhookList<HopWebhook>)).webhooks;
   }
 
   /** One webhook by id (secret masked); a {@link HopApiError} with status 404 if none. */
@@ -83,15 +83,13 @@ export class HopWebhooksService {
     assertUrl(url);
     assertEvents(events);
     const client = this.api();
-    const { webhook } = await client.request<{ webhook: HopWebhook }>(
+    const { webhook } = await client.request(
       'POST',
       client.webhooksPath(),
-      {
-        webhook_url: url,
-        events,
-      },
+      { webhook_url: url, events },
+      hasWebhook<HopWebhook>,
     );
-    this.acceptSecret(webhook?.id, webhook?.secret, 'POST', client.webhooksPath());
+    this.acceptSecret(webhook.id, webhook.secret, 'POST', client.webhooksPath());
     return webhook;
   }
 
@@ -107,13 +105,14 @@ export class HopWebhooksService {
     if (changes.url !== undefined) assertUrl(changes.url);
     if (changes.events !== undefined) assertEvents(changes.events);
     const client = this.api();
-    const { webhook } = await client.request<{ webhook: HopWebhook }>(
+    const { webhook } = await client.request(
       'PATCH',
       client.webhooksPath(id),
       {
         ...(changes.url === undefined ? {} : { webhook_url: changes.url }),
         ...(changes.events === undefined ? {} : { events: changes.events }),
       },
+      hasWebhook<HopWebhook>,
     );
     return webhook;
   }
@@ -122,7 +121,7 @@ export class HopWebhooksService {
   async delete(id: string): Promise<void> {
     assertWebhookId(id);
     const client = this.api();
-    await client.request<undefined>('DELETE', client.webhooksPath(id));
+    await client.request('DELETE', client.webhooksPath(id));
   }
 
   /**
@@ -134,7 +133,7 @@ export class HopWebhooksService {
     assertWebhookId(id);
     const client = this.api();
     const path = client.webhooksPath(id, 'regenerate');
-    const { secret } = await client.request<{ secret: string }>('POST', path);
+    const { secret } = await client.request('POST', path, undefined, hasSecret);
     this.acceptSecret(id, secret, 'POST', path);
     return secret;
   }

@@ -77,15 +77,7 @@ async function main(): Promise<void> {
     fail((error as Error).message);
   }
 
-  const { url } = emulator;
-  console.log(`Hop API emulator listening on ${url}
-  Tokens:   ${tokens ? `${tokens.length} accepted (given with --token)` : 'any ptk_…, pat_… or bearer_… token'}
-  API:      ${url}/v1/projects/@this/webhooks (ptk_ token) or ${url}/v1/projects/project_…/webhooks
-  Webhooks: curl ${url}/_emulator/webhooks
-  Emit an event to the subscribed webhooks:
-    curl -X POST ${url}/_emulator/emit -H 'content-type: application/json' -d '{"event":"ignite.deployment.build.updated"}'
-Press Ctrl+C to stop.`);
-
+  // Before the banner: a supervisor may signal as soon as it reads that the emulator listens.
   const stop = (signal: NodeJS.Signals) => {
     console.log(`\n${signal}: stopping the emulator`);
     emulator.close().then(
@@ -99,6 +91,15 @@ Press Ctrl+C to stop.`);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+
+  const { url } = emulator;
+  console.log(`Hop API emulator listening on ${url}
+  Tokens:   ${tokens ? `${tokens.length} accepted (given with --token)` : 'any ptk_…, pat_… or bearer_… token'}
+  API:      ${url}/v1/projects/@this/webhooks (ptk_ token) or ${url}/v1/projects/project_…/webhooks
+  Webhooks: curl ${url}/_emulator/webhooks
+  Emit an event to the subscribed webhooks:
+    curl -X POST ${url}/_emulator/emit -H 'content-type: application/json' -d '{"event":"ignite.deployment.build.updated"}'
+Press Ctrl+C to stop.`);
 }
 
 await main();

@@ -750,6 +750,9 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       ['a 404 page in HTML', 404, 'text/html', '<html><h1>Not Found</h1></html>'],
       ['a 200 page in HTML', 200, 'text/html', '<html><h1>Welcome to the Wi-Fi</h1></html>'],
       ['a 200 JSON answer without data', 200, 'application/json', '{"success":true}'],
+      ['a 200 envelope whose data is empty', 200, 'application/json', '{"success":true,"data":{}}'],
+      ['a 204 with no body', 204, 'application/json', ''],
+      ['a 302 redirect', 302, 'text/html', ''],
     ])(
       'reports %s instead of Hop’s envelope as a HopApiError',
       async (_case, status, contentType, body) => {
@@ -758,16 +761,113 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
         const { service } = await startApp({ api: { baseUrl: foreign.url, maxRetries: 0 } });
         for (const call of [
           () => service.list(),
+          () => service.get(UNKNOWN_ID),
           () => service.create(HOOK_URL, ['project.updated']),
+          () => service.edit(UNKNOWN_ID, { events: ['project.updated'] }),
           () => service.regenerateSecret(UNKNOWN_ID),
         ]) {
           const error = await rejection(call(), HopApiError);
           expect(error.path).toMatch(/^\/v1\/projects\/@this\/webhooks/);
+          expect(error.status).toBe(status);
+          if (status < 400) expect(error.code).toBe('invalid_response');
           expect(renderings(error)).not.toContain(PTK);
         }
-        expect(foreign.received).toHaveLength(3);
+        expect(foreign.received).toHaveLength(5);
       },
     );
+  });
+
+  describe('answers that are not Hop’s', () => {
+    it('follows no redirect: the address it points to gets nothing, and create fails', async () => {
+      const elsewhere = await startFixedAnswerServer(
+        201,
+        'application/json',
+        '{"success":true,"data":{"webhook":{"id":"webhook_x","webhook_url":"u","events":[],"secret":"whsec_stolen"}}}',
+      );
+      const redirecting = await startAnsweringServer((response) =>
+        response.writeHead(307, { location: `${elsewhere.url}/v1/projects/@this/webhooks` }).end(),
+      );
+      foreignServers.push(elsewhere, redirecting);
+      const { service } = await startApp({ api: { baseUrl: redirecting.url } });
+      const error = await rejection(service.create(HOOK_URL, ['project.updated']), HopApiError);
+      expect(error).toMatchObject({ status: 307, code: 'invalid_response', method: 'POST' });
+      expect(elsewhere.received).toEqual([]);
+    });
+
+    it('stops reading an answer over 8 MiB and fails with invalid_response', async () => {
+      const huge = `{"success":true,"data":{"webhooks":[],"padding":"${'x'.repeat(9 * 1024 * 1024)}"}}`;
+      const foreign = await startFixedAnswerServer(200, 'application/json', huge);
+      foreignServers.push(foreign);
+      const { service } = await startApp({ api: { baseUrl: foreign.url, maxRetries: 0 } });
+      const error = await rejection(service.list(), HopApiError);
+      expect(error).toMatchObject({ status: 200, code: 'invalid_response' });
+      expect(error.hopMessage).toContain('over 8388608 bytes');
+    });
+
+    it('masks the token where a server quotes it in its error message', async () => {
+      const foreign = await startFixedAnswerServer(
+        401,
+        'application/json',
+        JSON.stringify({ success: false, error: { code: 'unauthorized', message: `bad ${PTK}` } }),
+      );
+      foreignServers.push(foreign);
+      const { service } = await startApp({ api: { baseUrl: foreign.url } });
+      const error = await rejection(service.list(), HopApiError);
+      expect(error.hopMessage).toBe('bad [token]');
+      expect(renderings(error)).not.toContain(PTK);
+    });
+
+    it('backs off as usual when Retry-After is neither seconds nor an HTTP date', async () => {
+      let answered = 0;
+      const foreign = await startAnsweringServer((response) => {
+        answered += 1;
+        if (answered === 1) {
+          response.writeHead(503, { 'retry-after': '1.5' }).end();
+        } else {
+          response
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end('{"success":true,"data":{"webhooks":[]}}');
+        }
+      });
+      foreignServers.push(foreign);
+      const { server, service } = await startApp({ api: { baseUrl: foreign.url } });
+      expect(await service.list()).toEqual([]);
+      const retry = server.logger.lines('warn').find((line) => line.includes('retry 1 of 3'));
+      // Backoff starts at 250 ms; `1.5` read as a date (in 2001) would have meant 0.
+      expect(Number(/in (\d+) ms/.exec(retry ?? '')?.[1])).toBeGreaterThanOrEqual(250);
+    });
+
+    it('counts a retried DELETE answered 404 as done: its lost first answer may have deleted it', async () => {
+      let answered = 0;
+      const foreign = await startAnsweringServer((response) => {
+        answered += 1;
+        // The first DELETE is carried out, but its answer is lost with the connection.
+        if (answered === 1) response.socket?.destroy();
+        else {
+          response
+            .writeHead(404, { 'content-type': 'application/json' })
+            .end('{"success":false,"error":{"code":"not_found","message":"no such webhook"}}');
+        }
+      });
+      foreignServers.push(foreign);
+      const { service } = await startApp({ api: { baseUrl: foreign.url } });
+      await expect(service.delete(UNKNOWN_ID)).resolves.toBeUndefined();
+      expect(foreign.received).toEqual([
+        `DELETE ${THIS_PROJECT_WEBHOOKS}/${UNKNOWN_ID}`,
+        `DELETE ${THIS_PROJECT_WEBHOOKS}/${UNKNOWN_ID}`,
+      ]);
+      // Not retried, a 404 is the webhook's absence.
+      const plain = await startFixedAnswerServer(
+        404,
+        'application/json',
+        '{"success":false,"error":{"code":"not_found","message":"no such webhook"}}',
+      );
+      foreignServers.push(plain);
+      const { service: direct } = await startApp({ api: { baseUrl: plain.url } });
+      expect(await rejection(direct.delete(UNKNOWN_ID), HopApiError)).toMatchObject({
+        status: 404,
+      });
+    });
   });
 
   describe('API errors', () => {
@@ -838,7 +938,7 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       await service.list();
       hop.failNext(4, 503);
       await collect(service.list());
-      hop.failNext(1, 502);
+      hop.failNext(1, 503);
       await collect(service.delete(UNKNOWN_ID));
       await collect(service.edit(UNKNOWN_ID, { url: HOOK_URL }));
       hop.failNext(1, 503);
@@ -956,6 +1056,16 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       ['an empty token', { token: '' }, '`api.token`'],
       ['a baseUrl without scheme', { token: PTK, baseUrl: 'api.hop.io' }, '`api.baseUrl`'],
       ['an ftp baseUrl', { token: PTK, baseUrl: 'ftp://api.hop.io' }, '`api.baseUrl`'],
+      [
+        'a baseUrl with credentials',
+        { token: PTK, baseUrl: 'https://user:neverInLogs@api.hop.io' },
+        '`api.baseUrl`',
+      ],
+      [
+        'a baseUrl with a query',
+        { token: PTK, baseUrl: 'https://api.hop.io/?x=1' },
+        '`api.baseUrl`',
+      ],
       ['a zero timeoutMs', { token: PTK, timeoutMs: 0 }, '`api.timeoutMs`'],
       ['a negative maxRetries', { token: PTK, maxRetries: -1 }, '`api.maxRetries`'],
     ])('refuses to start with %s, naming the option', async (_case, api, option) => {

@@ -679,6 +679,7 @@ describe('HopApiEmulator', () => {
       expect(() => hop.failNext(1, 200)).toThrow(/400-599/);
       expect(() => hop.failNext(1, 429, { retryAfterSeconds: 1.5 })).toThrow(/retryAfterSeconds/);
       expect(() => hop.delayNext(1, -1)).toThrow(RangeError);
+      expect(() => hop.delayNext(1, 3e9)).toThrow(RangeError);
     });
   });
 

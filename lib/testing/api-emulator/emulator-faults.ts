@@ -55,8 +55,11 @@ export class EmulatorFaults {
   /** Queues a hold of `ms` milliseconds before each of the next `count` API answers. */
   delayNext(count: number, ms: number): void {
     checkCount(count, 'delayNext');
-    if (!Number.isFinite(ms) || ms < 0) {
-      throw new RangeError(`delayNext: ms must be a number of milliseconds >= 0, got ${ms}`);
+    // Beyond 2^31 - 1 ms, Node's timers fire at once.
+    if (!Number.isFinite(ms) || ms < 0 || ms > 2_147_483_647) {
+      throw new RangeError(
+        `delayNext: ms must be a number of milliseconds from 0 to 2147483647, got ${ms}`,
+      );
     }
     this.delays.push({ remaining: count, fault: ms });
   }
