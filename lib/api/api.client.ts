@@ -77,9 +77,9 @@ export class HopApiClient {
 
   /**
    * Sends one call and returns its `data`, which `expected` checks (a call that expects no
-   * data, a `DELETE`, passes none: its answer's `data` is then not read). A `DELETE`
-   * answered 404 after an attempt that may have been carried out (no whole answer, or a
-   * gateway's 502 or 504) succeeded: that attempt may have deleted the webhook.
+   * data, a `DELETE`, passes none: its answer must then be a 204 or Hop's envelope). A
+   * `DELETE` answered Hop's 404 `not_found` after an attempt that may have been carried out
+   * (no whole answer, or a gateway's 502 or 504) succeeded: that attempt may have deleted it.
    */
   async request<T>(
     method: Method,
@@ -92,7 +92,9 @@ export class HopApiClient {
       const outcome = await this.attempt(method, path, body, expected);
       if (outcome.error === undefined) return outcome.data;
       const { error } = outcome;
-      if (method === 'DELETE' && mayHaveRun && error.status === 404) return undefined as T;
+      if (method === 'DELETE' && mayHaveRun && error.status === 404 && error.code === 'not_found') {
+        return undefined as T;
+      }
       mayHaveRun ||= outcome.inTransit === true || error.status === 502 || error.status === 504;
       const retryable =
         IDEMPOTENT.has(method) &&
@@ -147,8 +149,10 @@ export class HopApiClient {
         ),
       };
     }
-    const refuse = (code: string, message: string): Attempt<T> => ({
-      error: new HopApiError(response.status, code, message, method, path),
+    // A server that quotes the request's token gets it back masked, wherever it put it.
+    const mask = (text: string) => text.replaceAll(this.config.token, '[token]');
+    const refuse = (code: string, message: string): { readonly error: HopApiError } => ({
+      error: new HopApiError(response.status, mask(code), mask(message), method, path),
     });
     if (text === undefined) {
       return refuse('invalid_response', `the answer is over ${MAX_ANSWER_BYTES} bytes: not Hop's`);
@@ -162,9 +166,11 @@ export class HopApiClient {
     const json = readJsonObject(text);
     const envelope = typeof json === 'string' ? undefined : (json as HopApiEnvelope<unknown>);
     if (response.ok && envelope?.success !== false) {
-      if (expected === undefined) return { data: undefined as T };
+      if (expected === undefined && (response.status === 204 || envelope?.success === true)) {
+        return { data: undefined as T };
+      }
       const data = envelope?.success === true ? envelope.data : undefined;
-      if (expected(data)) return { data };
+      if (expected?.(data)) return { data: data as T };
       if (response.status !== 204 && envelope?.success === true && data !== undefined) {
         return refuse('invalid_response', "the answer's data is not what Hop answers to this call");
       }
@@ -174,15 +180,11 @@ export class HopApiClient {
         'the answer is not Hop\'s { "success": true, "data": … } envelope (is api.baseUrl right?)',
       );
     }
-    const error = new HopApiError(
-      response.status,
+    const { error } = refuse(
       typeof envelope?.error?.code === 'string' ? envelope.error.code : `http_${response.status}`,
       typeof envelope?.error?.message === 'string'
-        ? // A server that quotes the request's token gets it back masked.
-          envelope.error.message.replaceAll(this.config.token, '[token]')
+        ? envelope.error.message
         : response.statusText || 'no error message',
-      method,
-      path,
     );
     return { error, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) };
   }
@@ -204,7 +206,8 @@ function parseRetryAfter(value: string | null): number | undefined {
   if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(advice)) {
     return undefined;
   }
-  return Math.max(0, Date.parse(advice) - Date.now());
+  const date = Date.parse(advice);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** The answer's body as text, or `undefined` if it is over {@link MAX_ANSWER_BYTES}. */

@@ -287,5 +287,5 @@ export function refuseUnknownKeys(
 /** Whether a URL carries a user, password, query or fragment, which no API base URL has. */
 function hasCredentialsOrQuery(url: string): boolean {
   const { username, password, search, hash } = new URL(url);
-  return username !== '' || password !== '' || search !== '' || hash !== '' || url.includes('?');
+  return username !== '' || password !== '' || search !== '' || hash !== '' || /[?#]/.test(url);
 }

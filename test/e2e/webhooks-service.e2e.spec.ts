@@ -804,38 +804,50 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       expect(error.hopMessage).toContain('over 8388608 bytes');
     });
 
-    it('masks the token where a server quotes it in its error message', async () => {
-      const foreign = await startFixedAnswerServer(
-        401,
-        'application/json',
-        JSON.stringify({ success: false, error: { code: 'unauthorized', message: `bad ${PTK}` } }),
-      );
-      foreignServers.push(foreign);
-      const { service } = await startApp({ api: { baseUrl: foreign.url } });
-      const error = await rejection(service.list(), HopApiError);
-      expect(error.hopMessage).toBe('bad [token]');
-      expect(renderings(error)).not.toContain(PTK);
-    });
-
-    it('backs off as usual when Retry-After is neither seconds nor an HTTP date', async () => {
+    it('masks the token wherever a server quotes it: code, message or reason phrase', async () => {
       let answered = 0;
       const foreign = await startAnsweringServer((response) => {
         answered += 1;
         if (answered === 1) {
-          response.writeHead(503, { 'retry-after': '1.5' }).end();
+          response.writeHead(401, `Bad ${PTK}`).end();
         } else {
+          const error = { code: `c_${PTK}`, message: `bad ${PTK}` };
           response
-            .writeHead(200, { 'content-type': 'application/json' })
-            .end('{"success":true,"data":{"webhooks":[]}}');
+            .writeHead(401, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ success: false, error }));
         }
       });
       foreignServers.push(foreign);
-      const { server, service } = await startApp({ api: { baseUrl: foreign.url } });
-      expect(await service.list()).toEqual([]);
-      const retry = server.logger.lines('warn').find((line) => line.includes('retry 1 of 3'));
-      // Backoff starts at 250 ms; `1.5` read as a date (in 2001) would have meant 0.
-      expect(Number(/in (\d+) ms/.exec(retry ?? '')?.[1])).toBeGreaterThanOrEqual(250);
+      const { service } = await startApp({ api: { baseUrl: foreign.url } });
+      const bare = await rejection(service.list(), HopApiError);
+      expect(bare.hopMessage).toBe('Bad [token]');
+      const quoted = await rejection(service.list(), HopApiError);
+      expect([quoted.code, quoted.hopMessage]).toEqual(['c_[token]', 'bad [token]']);
+      for (const error of [bare, quoted]) expect(renderings(error)).not.toContain(PTK);
     });
+
+    it.each(['1.5', '-5', 'Abc, 99 Xyz 2015 07:28:00 GMT'])(
+      'backs off as usual when Retry-After is %j, neither seconds nor an HTTP date',
+      async (retryAfter) => {
+        let answered = 0;
+        const foreign = await startAnsweringServer((response) => {
+          answered += 1;
+          if (answered === 1) {
+            response.writeHead(503, { 'retry-after': retryAfter }).end();
+          } else {
+            response
+              .writeHead(200, { 'content-type': 'application/json' })
+              .end('{"success":true,"data":{"webhooks":[]}}');
+          }
+        });
+        foreignServers.push(foreign);
+        const { server, service } = await startApp({ api: { baseUrl: foreign.url } });
+        expect(await service.list()).toEqual([]);
+        const retry = server.logger.lines('warn').find((line) => line.includes('retry 1 of 3'));
+        // Backoff starts at 250 ms; `1.5` read as a date (in 2001) would have meant 0.
+        expect(Number(/in (\d+) ms/.exec(retry ?? '')?.[1])).toBeGreaterThanOrEqual(250);
+      },
+    );
 
     it('counts a retried DELETE answered 404 as done: its lost first answer may have deleted it', async () => {
       let answered = 0;
@@ -856,7 +868,7 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
         `DELETE ${THIS_PROJECT_WEBHOOKS}/${UNKNOWN_ID}`,
         `DELETE ${THIS_PROJECT_WEBHOOKS}/${UNKNOWN_ID}`,
       ]);
-      // Not retried, a 404 is the webhook's absence.
+      // Not retried, or not Hop's, a 404 is the webhook's absence (or a wrong address).
       const plain = await startFixedAnswerServer(
         404,
         'application/json',
@@ -867,6 +879,28 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       expect(await rejection(direct.delete(UNKNOWN_ID), HopApiError)).toMatchObject({
         status: 404,
       });
+      let asked = 0;
+      const proxy = await startAnsweringServer((response) => {
+        asked += 1;
+        if (asked === 1) response.writeHead(502).end();
+        else response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>');
+      });
+      foreignServers.push(proxy);
+      const { service: proxied } = await startApp({ api: { baseUrl: proxy.url } });
+      const error = await rejection(proxied.delete(UNKNOWN_ID), HopApiError);
+      expect(error).toMatchObject({ status: 404, code: 'http_404' });
+    });
+
+    it.each<[string, number, string, string]>([
+      ['a 200 page in HTML', 200, 'text/html', '<h1>Welcome to the Wi-Fi</h1>'],
+      ['a 200 JSON answer that is not an envelope', 200, 'application/json', '{"deleted":true}'],
+      ['a 302 redirect', 302, 'text/html', ''],
+    ])('does not take %s for a deletion', async (_case, status, contentType, body) => {
+      const foreign = await startFixedAnswerServer(status, contentType, body);
+      foreignServers.push(foreign);
+      const { service } = await startApp({ api: { baseUrl: foreign.url, maxRetries: 0 } });
+      const error = await rejection(service.delete(UNKNOWN_ID), HopApiError);
+      expect(error).toMatchObject({ status, code: 'invalid_response', method: 'DELETE' });
     });
   });
 
@@ -1064,6 +1098,11 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       [
         'a baseUrl with a query',
         { token: PTK, baseUrl: 'https://api.hop.io/?x=1' },
+        '`api.baseUrl`',
+      ],
+      [
+        'a baseUrl with an empty fragment',
+        { token: PTK, baseUrl: 'https://api.hop.io#' },
         '`api.baseUrl`',
       ],
       ['a zero timeoutMs', { token: PTK, timeoutMs: 0 }, '`api.timeoutMs`'],
