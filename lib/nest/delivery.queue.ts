@@ -34,7 +34,10 @@ export class HopDeliveryQueue {
     const { queue, jobOptions, addTimeoutMs } = settings;
     try {
       await settleWithin(
-        queue.add(event.event, this.jobData(event, trace), { ...jobOptions, jobId: event.id }),
+        queue.add(event.event, this.jobData(event, trace), {
+          ...jobOptions,
+          jobId: hopJobId(event.id),
+        }),
         addTimeoutMs,
         `no answer within queue.addTimeoutMs (${addTimeoutMs} ms)`,
       );
@@ -58,4 +61,18 @@ export class HopDeliveryQueue {
     const traceContext = this.telemetry.carrierOf(trace);
     return traceContext === undefined ? { event } : { event, traceContext };
   }
+}
+
+/**
+ * The job id of an event: its id, escaped where BullMQ would refuse it or Redis would take it
+ * for another (a lone surrogate becomes U+FFFD in a key): `%`, `:` and lone surrogates as `%`
+ * and four hex digits, and a `%` in front of an id that reads as an integer. Hop's own ids
+ * (`event_…`) are their job ids as they are.
+ */
+export function hopJobId(eventId: string): string {
+  const escaped = eventId.replace(
+    /[%:]|\p{Surrogate}/gu,
+    (character) => `%${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return String(Number.parseInt(escaped, 10)) === escaped ? `%${escaped}` : escaped;
 }

@@ -347,6 +347,20 @@ describe('queue mode', () => {
         expect(app.app.get(CountingHandler).startedFor(event)).toBe(1);
       });
 
+      it('queues an event whatever its id, each once: ids BullMQ refuses or Redis would merge', async (context) => {
+        const queue = openQueue(uniqueQueueName(), connection(context));
+        const app = await startQueueApp(adapter, withoutStore(queue));
+        const ids = ['12345', '-1', 'a:b', 'a:b:c', '%003a', 'event_\ud800', 'event_\ufffd'];
+        const events = ids.map((id) => buildHopEvent('project.updated', { id }));
+        for (const event of [...events, ...events]) expect(await deliver(app, event)).toBe(204);
+        await vi.waitFor(
+          async () => expect(await jobCounts(queue)).toMatchObject({ completed: ids.length }),
+          SETTLED,
+        );
+        const counter = app.app.get(CountingHandler);
+        expect(events.map((event) => counter.startedFor(event))).toEqual(ids.map(() => 1));
+      });
+
       it('adds nothing for a redelivery while the job runs', async (context) => {
         const queue = openQueue(uniqueQueueName(), connection(context));
         const app = await startQueueApp(adapter, withoutStore(queue));
