@@ -64,15 +64,16 @@ export class HopDeliveryQueue {
 }
 
 /**
- * The job id of an event: its id, escaped where BullMQ would refuse it or Redis would take it
- * for another (a lone surrogate becomes U+FFFD in a key): `%`, `:` and lone surrogates as `%`
- * and four hex digits, and a `%` in front of an id that reads as an integer. Hop's own ids
- * (`event_…`) are their job ids as they are.
+ * The job id of an event: its id, escaped where BullMQ would refuse it, Redis merge it with
+ * another (a lone surrogate becomes U+FFFD in a key), or BullMQ's own messages print it raw
+ * into the log: `%`, `:` and every code unit outside visible ASCII as `%` and four hex digits,
+ * and a `%` in front of an id that reads as an integer. Hop's ids (`event_…`) are their job
+ * ids as they are.
  */
 export function hopJobId(eventId: string): string {
   const escaped = eventId.replace(
-    /[%:]|\p{Surrogate}/gu,
-    (character) => `%${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    /[^\x21-\x24\x26-\x39\x3b-\x7e]/g,
+    (unit) => `%${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   return String(Number.parseInt(escaped, 10)) === escaped ? `%${escaped}` : escaped;
 }
