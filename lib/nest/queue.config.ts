@@ -55,10 +55,14 @@ export function resolveHopQueueConfig(options: HopQueueOptions): ResolvedHopQueu
       "`queue.queue` must be a BullMQ Queue: @InjectQueue('hop') with @nestjs/bullmq, or new Queue('hop', { connection })",
     );
   }
-  const keepFailed = options.keepFailedSeconds ?? false;
+  // Only a missing option takes its default: `null` is refused below, naming the option.
+  const keepFailed = options.keepFailedSeconds === undefined ? false : options.keepFailedSeconds;
   return {
     queue,
-    worker: options.worker === false ? null : resolveWorker(options.worker ?? {}),
+    worker:
+      options.worker === false
+        ? null
+        : resolveWorker(options.worker === undefined ? {} : options.worker),
     jobOptions: {
       attempts: whole(options.attempts, 'queue.attempts', 5),
       backoff: resolveBackoff(options.backoff),

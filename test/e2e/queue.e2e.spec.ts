@@ -364,6 +364,20 @@ describe('queue mode', () => {
         expect(app.logger.text()).not.toContain('\n[Nest] forged');
       });
 
+      it('fails, without running a handler, a job in its queue that is not a Hop event', async (context) => {
+        const queue = openQueue(uniqueQueueName(), connection(context));
+        const app = await startQueueApp(adapter, withoutStore(queue));
+        const foreign = await queue.add('report', { report: 'nightly' } as never, { attempts: 1 });
+        await vi.waitFor(
+          async () => expect(await queue.getJobState(foreign.id!)).toBe('failed'),
+          SETTLED,
+        );
+        const failed = await queue.getJob(foreign.id!);
+        expect(failed?.failedReason).toContain('holds no Hop event');
+        expect(app.logger.lines('error')).toEqual([expect.stringContaining('holds no Hop event')]);
+        expect(app.app.get(CountingHandler).started.size).toBe(0);
+      });
+
       it('adds nothing for a redelivery while the job runs', async (context) => {
         const queue = openQueue(uniqueQueueName(), connection(context));
         const app = await startQueueApp(adapter, withoutStore(queue));

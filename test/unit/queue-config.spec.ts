@@ -88,6 +88,16 @@ describe('resolveHopQueueConfig', () => {
     ],
     ['an unknown queue option', { foo: 1 }, 'unknown option `queue.foo`'],
     [
+      'a null worker',
+      { worker: null },
+      '`queue.worker` must be an object ({ concurrency?, … }) or false',
+    ],
+    [
+      'a null keepFailedSeconds',
+      { keepFailedSeconds: null },
+      '`queue.keepFailedSeconds` must be a whole number from 1, got null',
+    ],
+    [
       'an unknown worker option',
       { worker: { threads: 2 } },
       'unknown option `queue.worker.threads`',
