@@ -1,3 +1,5 @@
+import { isJsonObject } from '../core/checks.js';
+
 /**
  * The shapes of Hop's ids and tokens, as the module's options, `HopWebhooksService` and the
  * API emulator check them.
@@ -23,13 +25,9 @@ interface HopWebhookFields {
   readonly secret: string;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isWebhook(value: unknown): value is HopWebhookFields {
   return (
-    isRecord(value) &&
+    isJsonObject(value) &&
     typeof value.id === 'string' &&
     typeof value.webhook_url === 'string' &&
     typeof value.secret === 'string' &&
@@ -42,15 +40,15 @@ function isWebhook(value: unknown): value is HopWebhookFields {
 export function isWebhookList<W extends HopWebhookFields>(
   data: unknown,
 ): data is { webhooks: W[] } {
-  return isRecord(data) && Array.isArray(data.webhooks) && data.webhooks.every(isWebhook);
+  return isJsonObject(data) && Array.isArray(data.webhooks) && data.webhooks.every(isWebhook);
 }
 
 /** The `data` of Hop's answer to creating or editing a webhook: `{ webhook: Webhook }`. */
 export function hasWebhook<W extends HopWebhookFields>(data: unknown): data is { webhook: W } {
-  return isRecord(data) && isWebhook(data.webhook);
+  return isJsonObject(data) && isWebhook(data.webhook);
 }
 
 /** The `data` of Hop's answer to regenerating a secret: `{ secret }`. */
 export function hasSecret(data: unknown): data is { secret: string } {
-  return isRecord(data) && typeof data.secret === 'string';
+  return isJsonObject(data) && typeof data.secret === 'string';
 }

@@ -19,6 +19,11 @@ export function isHttpUrl(value: unknown): value is string {
   return (protocol === 'http:' || protocol === 'https:') && host !== '';
 }
 
+/** Whether `value` is a JSON object: not `null`, not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** What {@link readJsonObject} found instead of an object. */
 export type NotAJsonObject = 'not_json' | 'not_object';
 
@@ -34,8 +39,7 @@ export function readJsonObject(text: string): Record<string, unknown> | NotAJson
   } catch {
     return 'not_json';
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not_object';
-  return value as Record<string, unknown>;
+  return isJsonObject(value) ? value : 'not_object';
 }
 
 /** The pause before retry number `attempt` (0 first): doubling from `firstMs`, at most `maxMs`. */

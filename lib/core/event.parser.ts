@@ -47,6 +47,15 @@ export function parseHopEvent(rawBody: HopRawBody): HopEvent<string> {
   if (envelope === 'not_object') {
     throw new HopPayloadError('envelope_invalid', 'Hop event body must be a JSON object');
   }
+  return checkHopEnvelope(envelope);
+}
+
+/**
+ * Checks a parsed envelope, as a delivery's is at receipt and a queued job's is again before
+ * its handlers run; throws {@link HopPayloadError} (`envelope_invalid`) naming what is wrong.
+ * @internal
+ */
+export function checkHopEnvelope(envelope: Record<string, unknown>): HopEvent<string> {
   const { id, event } = envelope;
   if (
     id === undefined ||

@@ -11,6 +11,8 @@ import type { Job, Worker } from 'bullmq';
 import { describeError, describeHopEvent, printable } from '../core/errors.js';
 import { HopTelemetry } from '../core/telemetry.js';
 import type { HopEvent } from '../core/event.types.js';
+import { checkHopEnvelope } from '../core/event.parser.js';
+import { isJsonObject } from '../core/checks.js';
 import { HOP_WEBHOOKS_CONFIG } from './constants.js';
 import { HopDeliveryProcessor } from './delivery.processor.js';
 import { destroyFirst } from './destroy-order.js';
@@ -81,10 +83,14 @@ export class HopQueueWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Runs one job's handlers; on failure, records it in the job and rejects (BullMQ retries). */
   private async run(job: Job<HopQueueJobData>): Promise<void> {
-    const { event, traceContext } = job.data ?? {};
-    if (!isQueuedHopEvent(event)) {
-      // A job some other producer added to the queue: no handler runs on it.
-      const message = `Job ${printable(job.id ?? '')} in ${job.queueName} holds no Hop event (the module's jobs have data { event: { id, event, data } }): failed without running any handler`;
+    const { event: queued, traceContext } = job.data ?? {};
+    let event: HopEvent<string>;
+    try {
+      // Checked as at receipt: a job some other producer added to the queue runs no handler.
+      if (!isJsonObject(queued)) throw new Error('its data has no `event` object');
+      event = checkHopEnvelope(queued);
+    } catch (error) {
+      const message = `Job ${printable(job.id ?? '')} in ${job.queueName} holds no Hop event (the module's jobs have data { event: { id, event, data } }; ${describeError(error)}): failed without running any handler`;
       this.logger.error(message);
       throw new Error(message);
     }
@@ -133,11 +139,4 @@ function failuresOf(error: unknown): readonly HopHandlerError[] {
   if (error instanceof HopHandlersFailedException) return error.failures;
   // The processor's other failures are the idempotency store's (or a concurrent delivery's).
   return [{ handler: 'idempotency store', error: describeError(error) }];
-}
-
-/** Whether a job's `event` is one the receiver queued: a verified event's envelope. */
-function isQueuedHopEvent(event: unknown): event is HopEvent<string> {
-  if (typeof event !== 'object' || event === null) return false;
-  const { id, event: name } = event as Record<string, unknown>;
-  return typeof id === 'string' && typeof name === 'string' && 'data' in event;
 }

@@ -284,8 +284,11 @@ export function refuseUnknownKeys(
   }
 }
 
-/** Whether a URL carries a user, password, query or fragment, which no API base URL has. */
+/**
+ * Whether a URL carries a user, password, query or fragment, which no API base URL has (the
+ * raw text tells an empty `?` or `#`, which `URL` reports as none).
+ */
 function hasCredentialsOrQuery(url: string): boolean {
-  const { username, password, search, hash } = new URL(url);
-  return username !== '' || password !== '' || search !== '' || hash !== '' || /[?#]/.test(url);
+  const { username, password } = new URL(url);
+  return username !== '' || password !== '' || /[?#]/.test(url);
 }
