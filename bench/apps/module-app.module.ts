@@ -1,13 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { Queue } from 'bullmq';
 import { HopWebhooksModule, type HopQueue } from 'nestjs-hop-webhooks';
 import { SECRET } from '../fixture.js';
-import { serveForBenchmark, type RunningServer } from '../server-child.js';
+import { serveForBenchmark } from '../server-child.js';
 import { BuildUpdatesCounter } from './build-updates.counter.js';
 import { listenNestApp } from './listen.js';
-import { startRedisServer } from './redis.js';
-import { registerOpenTelemetrySdk, withoutTelemetry } from './telemetry.js';
+import { withoutTelemetry } from './telemetry.js';
 
 /** The queue of the benchmark's queue mode. */
 export const BENCH_QUEUE = 'hop-bench';
@@ -39,17 +37,6 @@ export class ModuleAppModule {
   }
 }
 
-/** A BullMQ queue that counts the jobs it was given: the receiver's deliveries accepted. */
-class CountingQueue extends Queue {
-  added = 0;
-
-  override async add(...args: Parameters<Queue['add']>): ReturnType<Queue['add']> {
-    const job = await super.add(...args);
-    this.added += 1;
-    return job;
-  }
-}
-
 /**
  * How the module's app is run: `plain` as an app without OpenTelemetry (the API's no-ops),
  * `without-telemetry` with the module's telemetry taken out (the baseline of `plain`), `sdk`
@@ -58,38 +45,23 @@ class CountingQueue extends Queue {
  */
 export type ModuleAppVariant = 'plain' | 'without-telemetry' | 'sdk' | 'queue';
 
-/** Serves the module's app for the benchmark (see `serveForBenchmark`). */
+/**
+ * Serves the module's app for the benchmark (see `serveForBenchmark`). The SDK and BullMQ are
+ * loaded only by the variants that use them, so that the others load what such an app loads.
+ */
 export function serveModuleApp(adapter: AbstractHttpAdapter, variant: ModuleAppVariant): void {
-  if (variant === 'sdk') registerOpenTelemetrySdk();
-  serveForBenchmark((port) =>
-    variant === 'queue'
-      ? listenQueueApp(port, adapter)
-      : listenNestApp(
-          port,
-          ModuleAppModule.register(variant !== 'without-telemetry'),
-          adapter,
-          (app) => app.get(BuildUpdatesCounter).handled,
-          false,
-        ),
-  );
-}
-
-async function listenQueueApp(port: number, adapter: AbstractHttpAdapter): Promise<RunningServer> {
-  const redis = await startRedisServer();
-  const queue = new CountingQueue(BENCH_QUEUE, { connection: { url: redis.url } });
-  const server = await listenNestApp(
-    port,
-    ModuleAppModule.register(true, queue),
-    adapter,
-    () => queue.added,
-    false,
-  );
-  return {
-    ...server,
-    close: async () => {
-      await server.close();
-      await queue.close();
-      await redis.stop();
-    },
-  };
+  serveForBenchmark(async (port) => {
+    if (variant === 'queue') {
+      const { listenQueueApp } = await import('./queue-app.js');
+      return listenQueueApp(port, adapter);
+    }
+    if (variant === 'sdk') (await import('./otel-sdk.js')).registerOpenTelemetrySdk();
+    return listenNestApp(
+      port,
+      ModuleAppModule.register(variant !== 'without-telemetry'),
+      adapter,
+      (app) => app.get(BuildUpdatesCounter).handled,
+      false,
+    );
+  });
 }
