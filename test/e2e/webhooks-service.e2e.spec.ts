@@ -804,6 +804,26 @@ describe.each(ADAPTERS)('HopWebhooksService in a %s app', (adapter) => {
       expect(error.hopMessage).toContain('over 8388608 bytes');
     });
 
+    it('refuses an answer whose Content-Length is over 8 MiB without waiting for its body', async () => {
+      let hungUp!: Promise<void>;
+      const foreign = await startAnsweringServer((response) => {
+        // 64 MiB announced, a few bytes sent, and the rest never: reading on would time out.
+        response.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(64 * 1024 * 1024),
+        });
+        response.write('{"success":true,');
+        hungUp = new Promise((resolve) => response.socket?.once('close', () => resolve()));
+      });
+      foreignServers.push(foreign);
+      const { service } = await startApp({ api: { baseUrl: foreign.url, maxRetries: 0 } });
+      const error = await rejection(service.list(), HopApiError);
+      expect(error).toMatchObject({ status: 200, code: 'invalid_response' });
+      expect(error.hopMessage).toContain('over 8388608 bytes');
+      // The client let go of the connection rather than leaving the body unread on it.
+      await hungUp;
+    });
+
     it('masks the token wherever a server quotes it: code, message or reason phrase', async () => {
       let answered = 0;
       const foreign = await startAnsweringServer((response) => {
