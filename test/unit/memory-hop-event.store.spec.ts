@@ -217,6 +217,12 @@ describe('InMemoryHopEventStore', () => {
       },
     );
 
+    it('rejects a capacity over 16,777,216 ids, which it would take memory for up front', async () => {
+      const error = thrownBy(() => new InMemoryHopEventStore({ capacity: 16_777_217 }));
+      expect(error).toBeInstanceOf(HopConfigurationError);
+      expect(error.message).toMatch(/`capacity` must be at most 16777216 ids, got 16777217/);
+    });
+
     it.each([0, -60, 0.5, Number.NaN, Number.POSITIVE_INFINITY])(
       'rejects ttlSeconds %s: it must be a positive integer',
       async (ttlSeconds) => {
