@@ -199,7 +199,7 @@ export interface HopIdempotencyOptions {
    * @default new InMemoryHopEventStore({ capacity, ttlSeconds })
    */
   store?: HopEventStore;
-  /** Capacity of the default in-memory store. @default 10_000 */
+  /** How many ids the default in-memory store remembers, at most 16,777,216. @default 10_000 */
   capacity?: number;
   /** How long the default in-memory store remembers an id, in seconds. @default 86_400 */
   ttlSeconds?: number;

@@ -299,10 +299,24 @@ describe('InMemoryHopEventStore', () => {
       };
     }
 
-    it.each([1, 2, 7, 64, 1_000])(
-      'with capacity %i, answers every claim as they do over 20,000 random operations',
-      async (capacity) => {
+    it.each([
+      [1, 'its own hash'],
+      [2, 'its own hash'],
+      [7, 'its own hash'],
+      [64, 'its own hash'],
+      [1_000, 'its own hash'],
+      [2, 'one hash for every id'],
+      [7, 'one hash for every id'],
+      [64, 'one hash for every id'],
+    ] as const)(
+      'with capacity %i and %s, answers every claim as they do over 20,000 random operations',
+      async (capacity, hashing) => {
         const { store, clock } = storeWithClock({ capacity });
+        if (hashing === 'one hash for every id') {
+          // The index's worst case: every id in one run of entries, which wraps past its end
+          // (-1 is its last entry), and found only by comparing the ids themselves.
+          Object.defineProperty(store, 'hashOf', { value: () => -1 });
+        }
         const plain = new PlainStore(capacity, () => clock.ms);
         const random = numbersFrom(capacity);
         // Three times as many ids as fit: some are remembered, some forgotten, some new.
