@@ -3,6 +3,9 @@
  * its own message around them.
  */
 
+/** The longest a Node timer waits: 2^31 - 1 ms (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** An integer from `min` to `max` (both included). */
 export function isWholeNumber(
   value: unknown,

@@ -5,7 +5,7 @@ import { resolveHopQueueConfig, type ResolvedHopQueueConfig } from './queue.conf
 import { InMemoryHopEventStore } from '../stores/memory-event.store.js';
 import { HopConfigurationError } from '../core/errors.js';
 import { normalizeHopSecrets } from '../core/signature.js';
-import { isHttpUrl, isWholeNumber } from '../core/checks.js';
+import { isHttpUrl, isWholeNumber, MAX_TIMER_MS } from '../core/checks.js';
 import { DOTTED_NAME_FORMAT } from '../core/event-pattern.js';
 import { HOP_PROJECT_ID_FORMAT, hopTokenKind } from '../api/api.formats.js';
 import type {
@@ -43,8 +43,6 @@ export interface ResolvedHopWebhooksConfig {
 const DEFAULT_STORE_TIMEOUT_MS = 2_000;
 // Hop's largest events are a few kilobytes; Fastify's default limit, and far above Express's.
 const DEFAULT_BODY_LIMIT = 1_048_576;
-// Node's timers take at most 2^31 - 1 ms; a longer one fires after 1 ms instead.
-const MAX_TIMER_MS = 2_147_483_647;
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   'secret',
   'eventPrefix',

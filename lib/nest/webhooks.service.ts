@@ -83,13 +83,10 @@ export class HopWebhooksService {
     assertUrl(url);
     assertEvents(events);
     const client = this.api();
-    const { webhook } = await client.request(
-      'POST',
-      client.webhooksPath(),
-      { webhook_url: url, events },
-      hasWebhook<HopWebhook>,
-    );
-    this.acceptSecret(webhook.id, webhook.secret, 'POST', client.webhooksPath());
+    const path = client.webhooksPath();
+    const body = { webhook_url: url, events };
+    const { webhook } = await client.request('POST', path, body, hasWebhook<HopWebhook>);
+    this.acceptSecret(webhook.id, webhook.secret, 'POST', path);
     return webhook;
   }
 

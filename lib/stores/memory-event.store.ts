@@ -48,7 +48,6 @@ export class InMemoryHopEventStore implements HopEventStore {
   private readonly states: Uint8Array;
   private readonly expiries: Float64Array;
   private nextSlot = 0;
-  private remembered = 0;
   // Finds an id's slot: a hash table with open addressing (each entry a slot + 1, 0 for none),
   // at most half full. Unlike a Map of 10,000 strings, a look-up reads a few bytes of one small
   // array and compares a string only when its hash matches, so it stays in the CPU's cache (at
@@ -82,7 +81,8 @@ export class InMemoryHopEventStore implements HopEventStore {
 
   /** How many ids hold a slot now (at most `capacity`), released claims included. */
   get size(): number {
-    return this.remembered;
+    // The ring fills slot by slot; once full, the next slot to reuse holds an id.
+    return this.ids[this.nextSlot] === undefined ? this.nextSlot : this.capacity;
   }
 
   async claim(eventId: string, leaseMs: number): Promise<HopEventClaim> {
@@ -124,8 +124,7 @@ export class InMemoryHopEventStore implements HopEventStore {
     if (slot === undefined) {
       slot = this.nextSlot;
       this.nextSlot = (slot + 1) % this.capacity;
-      if (this.ids[slot] === undefined) this.remembered += 1;
-      else this.unindex(slot);
+      if (this.ids[slot] !== undefined) this.unindex(slot);
       this.ids[slot] = eventId;
       this.hashes[slot] = hash;
       let entry = hash & this.mask;

@@ -1,4 +1,4 @@
-import { isWholeNumber } from '../../core/checks.js';
+import { isWholeNumber, MAX_TIMER_MS } from '../../core/checks.js';
 import { ApiFailure } from './answer.js';
 import type { HopEmulatorFailureOptions } from './api-emulator-options.interface.js';
 
@@ -55,10 +55,9 @@ export class EmulatorFaults {
   /** Queues a hold of `ms` milliseconds before each of the next `count` API answers. */
   delayNext(count: number, ms: number): void {
     checkCount(count, 'delayNext');
-    // Beyond 2^31 - 1 ms, Node's timers fire at once.
-    if (!Number.isFinite(ms) || ms < 0 || ms > 2_147_483_647) {
+    if (!Number.isFinite(ms) || ms < 0 || ms > MAX_TIMER_MS) {
       throw new RangeError(
-        `delayNext: ms must be a number of milliseconds from 0 to 2147483647, got ${ms}`,
+        `delayNext: ms must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${ms}`,
       );
     }
     this.delays.push({ remaining: count, fault: ms });
